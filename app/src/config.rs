@@ -1,0 +1,87 @@
+//! Server configuration, read once from the environment at start-up.
+//! Every variable is documented in `.env.example` with its default.
+
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: where the data lives. Default: a SQLite file under `data/`.
+    pub database_url: String,
+    /// `LEPTOS_SITE_ADDR`: the address the server listens on. Default `127.0.0.1:3000`.
+    pub listen_addr: SocketAddr,
+    /// `RUST_LOG`: the log filter (tracing's env-filter syntax). Default `info`.
+    pub log_filter: String,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info";
+
+#[derive(Debug, thiserror::Error)]
+#[error("配置错误 / configuration error: {name}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let read = |name: &str, default: &str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let listen = read("LEPTOS_SITE_ADDR", DEFAULT_LISTEN_ADDR);
+        let listen_addr = listen.parse().map_err(|error| ConfigError {
+            name: "LEPTOS_SITE_ADDR",
+            value: listen.clone(),
+            reason: format!("{error}; expected host:port such as 127.0.0.1:3000"),
+        })?;
+        Ok(Config {
+            database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
+            listen_addr,
+            log_filter: read("RUST_LOG", DEFAULT_LOG_FILTER),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::from_lookup(|_| None).expect("defaults are valid");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+        assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some("sqlite::memory:".to_owned()),
+            "LEPTOS_SITE_ADDR" => Some("0.0.0.0:8080".to_owned()),
+            _ => None,
+        })
+        .expect("valid");
+        assert_eq!(config.database_url, "sqlite::memory:");
+        assert_eq!(config.listen_addr.port(), 8080);
+    }
+
+    #[test]
+    fn a_bad_address_names_the_variable() {
+        let error = Config::from_lookup(|name| {
+            (name == "LEPTOS_SITE_ADDR").then(|| "not-an-address".to_owned())
+        })
+        .expect_err("must be refused");
+        assert_eq!(error.name, "LEPTOS_SITE_ADDR");
+        assert!(error.to_string().contains("not-an-address"));
+    }
+}

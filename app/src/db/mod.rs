@@ -1,0 +1,134 @@
+//! The data layer: every SQL statement of Lixiao lives under this module, on the
+//! server only. Callers get plain Rust values and [`AppError`]s, never sqlx types
+//! or database messages.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+/// The pool every query runs on. One name, so the backend can change in one place.
+pub type Db = sqlx::SqlitePool;
+
+/// Why the database could not be opened, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("DATABASE_URL {url:?} is not a database URL this build understands: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("could not create the database directory {dir}: {source}")]
+    CreateDir { dir: String, source: std::io::Error },
+    #[error("could not open the database {url:?}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("database migration failed, the server will not start: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Opens (creating if missing) the database at `url` and brings its schema up to date.
+pub async fn open(url: &str) -> Result<Db, OpenError> {
+    let bad_url = |reason: String| OpenError::BadUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    // sqlx reads any string without a scheme as a file name; insist on the scheme so a
+    // mistyped URL is an error rather than a surprise database file.
+    if !url.starts_with("sqlite:") {
+        return Err(bad_url(
+            "expected sqlite://path/to/file.db or sqlite::memory:".to_owned(),
+        ));
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|source| bad_url(source.to_string()))?
+        .create_if_missing(true)
+        // WAL lets readers continue while one writer commits: departure-day pages stay fast.
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL survives a crash of the process; only power loss may lose the last commit.
+        .synchronous(SqliteSynchronous::Normal)
+        // Writers queue for the lock instead of failing with "database is locked".
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+
+    if let Some(dir) = options
+        .get_filename()
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+    }
+
+    let db = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(options)
+        .await
+        .map_err(|source| OpenError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    sqlx::migrate!("./migrations/sqlite").run(&db).await?;
+    Ok(db)
+}
+
+/// Answers whether the database responds; used by `/healthz`.
+pub async fn ping(db: &Db) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(db)
+        .await
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn open_creates_the_directory_and_migrates() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("nested/deeper/lixiao.db");
+        let db = open(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("opens");
+        assert!(path.exists());
+        assert!(ping(&db).await);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&db)
+            .await
+            .expect("pragma");
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&db)
+            .await
+            .expect("pragma");
+        assert_eq!(fk, 1);
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'students'",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("count");
+        assert_eq!(tables, 1);
+    }
+
+    #[tokio::test]
+    async fn a_bad_url_is_reported_not_panicked() {
+        let error = open("postgres-but-not-really://x")
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains("DATABASE_URL"));
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_created_is_reported() {
+        let error = open("sqlite:///proc/definitely/not/here.db")
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(
+                error,
+                OpenError::CreateDir { .. } | OpenError::Connect { .. }
+            ),
+            "{error}"
+        );
+    }
+}

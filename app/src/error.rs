@@ -1,0 +1,80 @@
+//! The one application error. Every failure that can reach a user is one of
+//! these variants, with a status code and a message in the user's language.
+//! The real cause of an internal failure goes to the server log only.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a student can always call for help with the system itself (from the source guide).
+pub const IT_HELP_PHONE: &str = "0516-83592137";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("请先登录。")]
+    Unauthenticated,
+    #[error("您没有权限进行此操作。")]
+    Forbidden,
+    #[error("您访问的内容不存在。")]
+    NotFound,
+    /// The user's input was wrong; the message says how, in Chinese.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request conflicts with what is already recorded (e.g. a second submission).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Something failed on our side. Deliberately says nothing about what.
+    #[error("系统繁忙，请稍后再试。如问题持续，请致电信息化建设与管理处 0516-83592137。")]
+    Internal,
+    /// The browser could not reach the server.
+    #[error("网络连接失败，请检查网络后重试。")]
+    Network,
+}
+
+impl AppError {
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Unauthenticated => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::BadRequest(_) => 400,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Internal => 500,
+            AppError::Network => 503,
+        }
+    }
+
+    /// Logs the real cause on the server and returns the generic internal error.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::internal(format_args!("database: {error}"))
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Arguments the server could not read are the caller's mistake.
+            E::Args(_) | E::MissingArg(_) => {
+                AppError::BadRequest("请求参数无效，请刷新页面后重试。".to_owned())
+            }
+            E::Request(_) => AppError::Network,
+            #[cfg(feature = "ssr")]
+            other => AppError::internal(other),
+            #[cfg(not(feature = "ssr"))]
+            _ => AppError::Internal,
+        }
+    }
+}

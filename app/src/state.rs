@@ -1,0 +1,24 @@
+//! What every request handler and server function can reach: one value,
+//! handed to leptos_axum as context, never a global.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+
+use crate::{AppError, config::Config, db::Db};
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The state inside a server function or a page rendered on the server.
+    pub fn from_context() -> Result<Self, AppError> {
+        use_context::<AppState>()
+            .ok_or_else(|| AppError::internal("AppState missing from the Leptos context"))
+    }
+}

@@ -1,0 +1,4 @@
+//! The Lixiao server as a library, so tests can build the same router `main` serves.
+
+pub mod routes;
+pub mod telemetry;

@@ -1,0 +1,67 @@
+//! Starts Lixiao: configuration, database, router, serve until told to stop.
+
+use std::{process::ExitCode, sync::Arc};
+
+use app::{config::Config, state::AppState};
+use server::{routes, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A local `.env` is a convenience for development; real deployments set the environment.
+    let _ = dotenvy::dotenv();
+
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&config.log_filter);
+
+    // Opening also migrates: a server never runs against a schema it does not know.
+    let db = match app::db::open(&config.database_url).await {
+        Ok(db) => db,
+        Err(error) => {
+            tracing::error!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut leptos_options = match leptos::config::get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(error) => {
+            tracing::error!("cannot read the Leptos configuration: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    leptos_options.site_addr = config.listen_addr;
+
+    let listener = match tokio::net::TcpListener::bind(config.listen_addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!("cannot listen on {}: {error}", config.listen_addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = AppState {
+        leptos_options,
+        db: db.clone(),
+        config: Arc::new(config),
+    };
+    tracing::info!("Lixiao is listening on http://{}", state.config.listen_addr);
+
+    let served = axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(telemetry::shutdown_signal())
+        .await;
+
+    // Let SQLite checkpoint the WAL and release its files cleanly.
+    db.close().await;
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
