@@ -1,9 +1,9 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// The server under test: the release build, on its own port and its own fresh database,
-// so a developer's running app (port 3000, data/) is never touched.
-const PORT = Number(process.env.E2E_PORT ?? 3100);
-const BASE_URL = `http://127.0.0.1:${PORT}`;
+// Each project gets its own server on its own port and its own fresh database with the
+// demo students, so stories that change data (submitting, cancelling the card) never
+// meet across projects. A developer's running app (port 3000, data/) is never touched.
+const FIRST_PORT = Number(process.env.E2E_PORT ?? 3101);
 
 // Debian's Chromium; Playwright never downloads a browser on these machines.
 const chromium = {
@@ -17,6 +17,16 @@ const chromium = {
   ],
 };
 
+// A small Android phone: 360 CSS pixels wide, the narrowest we promise to fit.
+const phone = { ...devices["Pixel 7"], viewport: { width: 360, height: 780 } };
+
+const variants = [
+  { name: "desktop", device: devices["Desktop Chrome"], javaScriptEnabled: true },
+  { name: "phone", device: phone, javaScriptEnabled: true },
+  { name: "desktop-nojs", device: devices["Desktop Chrome"], javaScriptEnabled: false },
+  { name: "phone-nojs", device: phone, javaScriptEnabled: false },
+].map((variant, index) => ({ ...variant, port: FIRST_PORT + index }));
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -27,36 +37,34 @@ export default defineConfig({
   workers: 2,
   reporter: [["list"], ["html", { open: "never" }]],
   use: {
-    baseURL: BASE_URL,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     locale: "zh-CN",
     timezoneId: "Asia/Shanghai",
   },
-  projects: [
-    {
-      name: "desktop",
-      use: { ...devices["Desktop Chrome"], launchOptions: chromium },
+  projects: variants.map(({ name, device, javaScriptEnabled, port }) => ({
+    name,
+    use: {
+      ...device,
+      javaScriptEnabled,
+      baseURL: `http://127.0.0.1:${port}`,
+      launchOptions: chromium,
     },
-    {
-      name: "phone",
-      use: { ...devices["Pixel 7"], launchOptions: chromium },
-    },
-  ],
-  webServer: {
+  })),
+  webServer: variants.map(({ name, port }) => ({
     cwd: "..",
-    command:
-      "rm -rf target/e2e && mkdir -p target/e2e && exec target/release/server",
-    url: `${BASE_URL}/healthz`,
+    command: `rm -rf target/e2e/${name} && mkdir -p target/e2e/${name} && exec target/release/server`,
+    url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
     env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${PORT}`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
-      DATABASE_URL: "sqlite://target/e2e/lixiao.db",
+      DATABASE_URL: `sqlite://target/e2e/${name}/lixiao.db`,
+      LIXIAO_DEMO_DATA: "1",
       RUST_LOG: "warn",
     },
-  },
+  })),
 });

@@ -11,6 +11,9 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     /// `RUST_LOG`: the log filter (tracing's env-filter syntax). Default `info`.
     pub log_filter: String,
+    /// `LIXIAO_DEMO_DATA=1`: seed the demo students into an empty database at start.
+    /// Off unless set, so a production database never gets them by accident.
+    pub demo_data: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -43,10 +46,23 @@ impl Config {
             value: listen.clone(),
             reason: format!("{error}; expected host:port such as 127.0.0.1:3000"),
         })?;
+        let demo = read("LIXIAO_DEMO_DATA", "0");
+        let demo_data = match demo.trim() {
+            "1" | "true" | "yes" => true,
+            "0" | "false" | "no" => false,
+            _ => {
+                return Err(ConfigError {
+                    name: "LIXIAO_DEMO_DATA",
+                    value: demo,
+                    reason: "expected 1 or 0".to_owned(),
+                });
+            }
+        };
         Ok(Config {
             database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
             listen_addr,
             log_filter: read("RUST_LOG", DEFAULT_LOG_FILTER),
+            demo_data,
         })
     }
 }
@@ -61,6 +77,16 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
         assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
+        assert!(!config.demo_data, "demo data only on request");
+    }
+
+    #[test]
+    fn demo_data_is_an_explicit_switch() {
+        let on = Config::from_lookup(|name| (name == "LIXIAO_DEMO_DATA").then(|| "1".to_owned()));
+        assert!(on.expect("valid").demo_data);
+        let bad =
+            Config::from_lookup(|name| (name == "LIXIAO_DEMO_DATA").then(|| "maybe".to_owned()));
+        assert_eq!(bad.expect_err("refused").name, "LIXIAO_DEMO_DATA");
     }
 
     #[test]

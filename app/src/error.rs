@@ -45,6 +45,31 @@ impl AppError {
         }
     }
 
+    /// Sets this error's HTTP status on the response of a server-function call made by
+    /// script. A plain form post (no JavaScript) is left alone: it must stay a redirect
+    /// back to the page, which then shows the message.
+    #[cfg(feature = "ssr")]
+    pub fn mark_response(&self) {
+        use leptos::prelude::use_context;
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return;
+        };
+        let accepts_html = parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.contains("text/html"));
+        if !parts.uri.path().starts_with(crate::API_PREFIX) || accepts_html {
+            return;
+        }
+        if let (Some(response), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(self.status_code()),
+        ) {
+            response.set_status(status);
+        }
+    }
+
     /// Logs the real cause on the server and returns the generic internal error.
     #[cfg(feature = "ssr")]
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -68,7 +93,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         match value {
             // Arguments the server could not read are the caller's mistake.
             E::Args(_) | E::MissingArg(_) => {
-                AppError::BadRequest("请求参数无效，请刷新页面后重试。".to_owned())
+                let error = AppError::BadRequest("请求参数无效，请刷新页面后重试。".to_owned());
+                #[cfg(feature = "ssr")]
+                error.mark_response();
+                error
             }
             E::Request(_) => AppError::Network,
             #[cfg(feature = "ssr")]
@@ -77,4 +105,13 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+}
+
+/// Finishes a server function: an error gets its HTTP status before it leaves.
+#[cfg(feature = "ssr")]
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        error.mark_response();
+    }
+    result
 }

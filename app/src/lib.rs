@@ -1,10 +1,17 @@
 //! Lixiao's shared application: the same crate renders pages on the server
 //! (`ssr`) and hydrates them in the browser (`hydrate`).
 
+pub mod auth;
+pub mod clearance;
 pub mod error;
-pub use error::AppError;
 mod hydration;
+mod layout;
 mod pages;
+
+pub use error::AppError;
+
+/// Where server functions are mounted.
+pub const API_PREFIX: &str = "/api/";
 
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -16,8 +23,9 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+    components::{Redirect, Route, Router, Routes},
+    path,
 };
 
 /// The HTML document around the app, rendered only on the server.
@@ -52,11 +60,30 @@ pub fn App() -> impl IntoView {
         } />
         <hydration::MarkHydrated />
         <Router>
-            <main class="page">
-                <Routes fallback=pages::NotFound>
-                    <Route path=StaticSegment("") view=pages::Home />
-                </Routes>
-            </main>
+            <Pages />
         </Router>
+    }
+}
+
+/// Every page waits for its data before the first byte is sent (`SsrMode::Async`), so a
+/// redirect to the sign-in page or an error status can still be set, and pages without
+/// JavaScript arrive complete.
+#[component]
+fn Pages() -> impl IntoView {
+    layout::provide_current_user();
+    view! {
+        <layout::Header />
+        <main class="page">
+            <Routes fallback=pages::NotFound>
+                <Route path=StaticSegment("") view=|| view! { <Redirect path="/hall" /> } ssr=SsrMode::Async />
+                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/password") view=auth::ChangePasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/hall") view=pages::HallPage ssr=SsrMode::Async />
+                <Route path=path!("/clearance") view=clearance::ClearancePage ssr=SsrMode::Async />
+                <Route path=path!("/completed") view=clearance::CompletedPage ssr=SsrMode::Async />
+                <Route path=path!("/completed/slip") view=clearance::SlipPage ssr=SsrMode::Async />
+            </Routes>
+        </main>
+        <layout::Footer />
     }
 }

@@ -1,4 +1,5 @@
 //! The Lixiao server as a library, so tests can build the same router `main` serves.
 
 pub mod routes;
+pub mod sessions;
 pub mod telemetry;

@@ -28,6 +28,17 @@ async fn main() -> ExitCode {
         }
     };
 
+    if config.demo_data {
+        match app::db::demo::seed(&db).await {
+            Ok(true) => tracing::info!("demo students seeded (LIXIAO_DEMO_DATA=1)"),
+            Ok(false) => tracing::info!("database already has students; demo data not seeded"),
+            Err(error) => {
+                tracing::error!("{error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+
     let mut leptos_options = match leptos::config::get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {
@@ -51,7 +62,14 @@ async fn main() -> ExitCode {
     };
     tracing::info!("Lixiao is listening on http://{}", state.config.listen_addr);
 
-    let served = axum::serve(listener, routes::router(state))
+    let router = match routes::router(state).await {
+        Ok(router) => router,
+        Err(error) => {
+            tracing::error!("cannot prepare the session store: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(telemetry::shutdown_signal())
         .await;
 

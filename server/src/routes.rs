@@ -7,8 +7,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::sessions;
+
 /// Builds the whole application. `main` serves it; tests call it directly.
-pub fn router(state: AppState) -> Router {
+/// Creates the session table if it is missing.
+pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
+    let sessions = sessions::layer(&state.db).await?;
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -19,7 +23,7 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
 
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
@@ -32,7 +36,8 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
+        .layer(sessions)
+        .with_state(state))
 }
 
 /// 200 when the database answers, 503 when it does not: what a load balancer needs.

@@ -23,9 +23,7 @@ CREATE TABLE accounts (
     student_number       TEXT PRIMARY KEY NOT NULL REFERENCES students (student_number),
     role                 TEXT NOT NULL DEFAULT 'student' CHECK (role IN ('student')),
     -- argon2id PHC string; the plain password is never stored anywhere.
-    password_hash        TEXT NOT NULL,
-    -- The initial password is derived from the ID number and easy to guess.
-    must_change_password INTEGER NOT NULL DEFAULT 1 CHECK (must_change_password IN (0, 1))
+    password_hash        TEXT NOT NULL
 ) STRICT;
 
 -- 图书馆. Money is integer fen (1/100 yuan): exact, and SQLite has no decimal type.

@@ -2,6 +2,10 @@
 //! server only. Callers get plain Rust values and [`AppError`]s, never sqlx types
 //! or database messages.
 
+pub mod accounts;
+pub mod clearance;
+pub mod demo;
+
 use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,7 +1,7 @@
 //! Pages that belong to no single feature.
 
-mod home;
+mod hall;
 mod not_found;
 
-pub use home::Home;
+pub use hall::HallPage;
 pub use not_found::NotFound;

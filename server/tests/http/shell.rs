@@ -1,8 +1,6 @@
 //! The HTTP shell: health check, the rendered document, the 404 page.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn healthz_answers_ok_when_the_database_answers() {
@@ -20,9 +18,9 @@ async fn healthz_reports_an_unavailable_database() {
 }
 
 #[tokio::test]
-async fn the_home_page_is_a_chinese_document_that_loads_the_app() {
+async fn the_sign_in_page_is_a_chinese_document_that_loads_the_app() {
     let app = TestApp::new().await;
-    let (status, body) = app.get("/").await;
+    let (status, body) = app.get("/login").await;
     assert_eq!(status, 200);
     assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
     assert!(body.contains(r#"<html lang="zh-CN""#), "{body}");
@@ -32,7 +30,15 @@ async fn the_home_page_is_a_chinese_document_that_loads_the_app() {
         body.contains("/pkg/lixiao.js"),
         "hydration script is linked"
     );
-    assert!(body.contains("研究生离校信息查询"));
+    assert!(body.contains("统一身份认证"));
+}
+
+#[tokio::test]
+async fn the_root_leads_to_the_service_hall() {
+    let app = TestApp::new().await;
+    let reply = app.page("/", None).await;
+    assert_eq!(reply.status, 302, "{reply:?}");
+    assert_eq!(reply.location.as_deref(), Some("/hall"));
 }
 
 #[tokio::test]

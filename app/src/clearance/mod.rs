@@ -1,0 +1,143 @@
+//! 研究生离校信息查询: the four offices, the library card, submitting and the slip.
+
+pub mod model;
+mod page;
+pub mod rules;
+mod slip;
+pub mod submission;
+#[cfg(test)]
+mod tests;
+
+pub use page::ClearancePage;
+pub use slip::{CompletedPage, SlipPage};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+use model::ClearanceFacts;
+use submission::{Departure, SubmittedRef};
+
+/// What the clearance page needs: the facts, and the submission if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClearanceView {
+    pub facts: ClearanceFacts,
+    pub submitted: Option<SubmittedRef>,
+}
+
+pub const ALREADY_SUBMITTED: &str =
+    "您的离校流程已提交，离校流程只能提交一次。可在“个人中心-已完成事项”中查看并打印。";
+
+/// Beijing time now, as the pages show it (`YYYY-MM-DD HH:MM:SS`).
+#[cfg(feature = "ssr")]
+fn beijing_now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8))
+}
+
+#[cfg(feature = "ssr")]
+fn format_time(moment: time::OffsetDateTime) -> String {
+    moment
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
+}
+
+/// The signed-in student's clearance. The student comes from the session, never an argument.
+#[server(prefix = "/api", endpoint = "clearance")]
+pub async fn get_clearance() -> Result<ClearanceView, AppError> {
+    use crate::{auth::session, db::clearance, error::respond, state::AppState};
+    respond(
+        async {
+            let number = session::require_student().await?;
+            let state = AppState::from_context()?;
+            let (facts, submitted) = clearance::load(&state.db, &number)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(ClearanceView { facts, submitted })
+        }
+        .await,
+    )
+}
+
+/// 注销: cancels the signed-in student's library card, if the library's rule allows it.
+#[server(prefix = "/api", endpoint = "cancel_library_card")]
+pub async fn cancel_library_card() -> Result<(), AppError> {
+    use crate::{
+        auth::session,
+        db::clearance::{self, CancelOutcome},
+        error::respond,
+        state::AppState,
+    };
+    respond(
+        async {
+            let number = session::require_student().await?;
+            let state = AppState::from_context()?;
+            let now = format_time(beijing_now());
+            match clearance::cancel_library_card(&state.db, &number, &now).await? {
+                CancelOutcome::Cancelled => {
+                    tracing::info!(student = %number, "library card cancelled");
+                    leptos_axum::redirect("/clearance");
+                    Ok(())
+                }
+                CancelOutcome::Refused(refusal) => Err(AppError::Conflict(refusal.message())),
+                CancelOutcome::NoLibraryRecord => Err(AppError::Conflict(format!(
+                    "图书馆尚无您的记录，无法注销借书证。请致电图书馆 {}。",
+                    rules::Office::Library.phone()
+                ))),
+            }
+        }
+        .await,
+    )
+}
+
+/// 提交离校流程: the server re-checks all four offices inside the submitting transaction.
+#[server(prefix = "/api", endpoint = "submit_departure")]
+pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
+    use crate::{
+        auth::session,
+        db::clearance::{self, SubmitOutcome},
+        error::respond,
+        state::AppState,
+    };
+    respond(
+        async {
+            let number = session::require_student().await?;
+            let state = AppState::from_context()?;
+            let now = beijing_now();
+            let date = now
+                .format(time::macros::format_description!("[year][month][day]"))
+                .map_err(AppError::internal)?;
+            let slip = submission::slip_number(&date, &number);
+            match clearance::submit(&state.db, &number, &format_time(now), &slip).await? {
+                SubmitOutcome::Submitted(submitted) => {
+                    tracing::info!(student = %number, slip = %submitted.slip_number, "departure submitted");
+                    leptos_axum::redirect("/clearance");
+                    Ok(submitted)
+                }
+                SubmitOutcome::AlreadySubmitted => {
+                    Err(AppError::Conflict(ALREADY_SUBMITTED.to_owned()))
+                }
+                SubmitOutcome::GateClosed(failing) => {
+                    Err(AppError::Conflict(rules::gate_refusal_message(&failing)))
+                }
+                SubmitOutcome::NoSuchStudent => Err(AppError::NotFound),
+            }
+        }
+        .await,
+    )
+}
+
+/// The signed-in student's submitted departure, as frozen at submission.
+#[server(prefix = "/api", endpoint = "departure")]
+pub async fn get_departure() -> Result<Option<Departure>, AppError> {
+    use crate::{auth::session, db::clearance, error::respond, state::AppState};
+    respond(
+        async {
+            let number = session::require_student().await?;
+            let state = AppState::from_context()?;
+            Ok(clearance::find_departure(&state.db, &number).await?)
+        }
+        .await,
+    )
+}

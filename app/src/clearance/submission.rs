@@ -1,0 +1,27 @@
+//! A submitted departure (提交离校流程) and what its slip prints.
+
+use serde::{Deserialize, Serialize};
+
+use super::{model::ClearanceFacts, rules::Verdict};
+
+/// That a departure was submitted: enough to link to its slip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedRef {
+    pub slip_number: String,
+    /// Beijing time, `YYYY-MM-DD HH:MM:SS`.
+    pub submitted_at: String,
+}
+
+/// The departure as submitted: the clearance page frozen at that moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Departure {
+    pub slip_number: String,
+    pub submitted_at: String,
+    pub facts: ClearanceFacts,
+    pub verdicts: Vec<Verdict>,
+}
+
+/// The slip number: fixed by the submission date and the student, who submits once.
+pub fn slip_number(submitted_on_yyyymmdd: &str, student_number: &str) -> String {
+    format!("LX{submitted_on_yyyymmdd}{student_number}")
+}

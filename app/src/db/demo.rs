@@ -1,0 +1,144 @@
+//! The demo students of product.md, seeded on request into an empty database so a
+//! newcomer can try every case of the source guide. Never runs unless asked
+//! (`LIXIAO_DEMO_DATA=1`), and never into a database that already has students.
+
+use super::Db;
+use crate::auth::password;
+
+struct DemoStudent {
+    number: &'static str,
+    name: &'static str,
+    gender: &'static str,
+    grade: &'static str,
+    college: &'static str,
+    major: &'static str,
+    enrolled_on: &'static str,
+    /// The last 6 characters of a fictional ID number, or `None` for "no ID card".
+    id_tail: Option<&'static str>,
+}
+
+const STUDENTS: [DemoStudent; 4] = [
+    DemoStudent {
+        number: "2020100001",
+        name: "王小明",
+        gender: "男",
+        grade: "2017级",
+        college: "计算机科学与技术学院",
+        major: "软件工程",
+        enrolled_on: "2017-09-01",
+        id_tail: Some("061234"),
+    },
+    DemoStudent {
+        number: "2020100002",
+        name: "李娜",
+        gender: "女",
+        grade: "2017级",
+        college: "矿业工程学院",
+        major: "采矿工程",
+        enrolled_on: "2017-09-01",
+        id_tail: Some("12002x"),
+    },
+    DemoStudent {
+        number: "2020100003",
+        name: "张伟",
+        gender: "男",
+        grade: "2017级",
+        college: "安全工程学院",
+        major: "安全工程",
+        enrolled_on: "2017-09-01",
+        id_tail: None,
+    },
+    DemoStudent {
+        number: "2020100004",
+        name: "刘洋",
+        gender: "女",
+        grade: "2017级",
+        college: "计算机科学与技术学院",
+        major: "计算机技术",
+        enrolled_on: "2017-09-01",
+        id_tail: Some("150027"),
+    },
+];
+
+/// Seeds the demo students. Returns `false` (and changes nothing) if any student exists.
+pub async fn seed(db: &Db) -> Result<bool, DemoError> {
+    // Hash first (slow, off the async runtime), then write everything in one transaction.
+    let mut hashes = Vec::new();
+    for student in &STUDENTS {
+        let initial = password::initial_password(student.id_tail, student.number);
+        hashes.push(password::hash(initial).await.map_err(DemoError::Hash)?);
+    }
+
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
+        .fetch_one(&mut *tx)
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    for (student, hash) in STUDENTS.iter().zip(&hashes) {
+        sqlx::query(
+            "INSERT INTO students (student_number, name, gender, grade, college, major,
+                                   enrolled_on, departure_category, applied_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?, '毕业离校', '2020-06-08')",
+        )
+        .bind(student.number)
+        .bind(student.name)
+        .bind(student.gender)
+        .bind(student.grade)
+        .bind(student.college)
+        .bind(student.major)
+        .bind(student.enrolled_on)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO accounts (student_number, password_hash) VALUES (?, ?)")
+            .bind(student.number)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+
+    // The offices' facts, one statement per case of the source guide.
+    for statement in [
+        // 2020100001: everything clear.
+        "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03 09:12:00', '审核通过')",
+        "INSERT INTO archives_records VALUES ('2020100001', '已审核')",
+        "INSERT INTO housing_records VALUES ('2020100001', '南湖校区', '梅苑1号楼', 'A3061', '2020-06-05', '丁二君')",
+        // 2020100002: library clear but card not cancelled; not checked out; arrears 682.40.
+        "INSERT INTO library_records VALUES ('2020100002', 0, 0, 0, NULL, '审核通过')",
+        "INSERT INTO archives_records VALUES ('2020100002', '已审核')",
+        "INSERT INTO housing_records VALUES ('2020100002', '南湖校区', '梅苑1号楼', 'A3071', NULL, NULL)",
+        "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES
+            ('2020100002', '2018', '代收取暖费', 6000),
+            ('2020100002', '2019', '学分学费', 55000),
+            ('2020100002', '2019', '代收取暖费', 7240)",
+        // 2020100003: books out, fines, a violation, thesis only submitted; archives empty;
+        // never lived on campus (no housing row); no arrears.
+        "INSERT INTO library_records VALUES ('2020100003', 2, 350, 1, NULL, '已提交')",
+        "INSERT INTO archives_records VALUES ('2020100003', NULL)",
+        // 2020100004: everything clear, and already submitted (below).
+        "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02 15:40:00', '审核通过')",
+        "INSERT INTO archives_records VALUES ('2020100004', '已审核')",
+        "INSERT INTO housing_records VALUES ('2020100004', '南湖校区', '梅苑3号楼', 'B2112', '2020-06-06', '丁二君')",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+
+    // 2020100004 submitted on 2020-06-09, through the same path a student takes.
+    let slip = crate::clearance::submission::slip_number("20200609", "2020100004");
+    match super::clearance::submit(db, "2020100004", "2020-06-09 10:21:37", &slip).await? {
+        super::clearance::SubmitOutcome::Submitted(_) => Ok(true),
+        _ => Err(DemoError::Inconsistent),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo data: database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("demo data: cannot hash a password: {0}")]
+    Hash(String),
+    #[error("demo data: the submitted demo student does not pass the gate")]
+    Inconsistent,
+}

@@ -1,0 +1,131 @@
+//! What every page shares: the header with the signed-in student, the sign-in guard,
+//! error display, phone links and the help line footer.
+
+use leptos::prelude::*;
+use leptos_router::{components::Redirect, hooks::use_location};
+
+use crate::{
+    AppError,
+    auth::{Logout, Me, who_am_i},
+    error::IT_HELP_PHONE,
+};
+
+/// The signed-in student, re-read on every navigation so sign-in and sign-out show at once.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
+
+pub fn provide_current_user() {
+    let location = use_location();
+    let resource = Resource::new(move || location.pathname.get(), |_| who_am_i());
+    provide_context(CurrentUser(resource));
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let CurrentUser(user) = expect_context();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="site-header">
+            <div class="site-header-inner">
+                <a class="brand" href="/hall">
+                    <span class="brand-mark" aria-hidden="true">"离"</span>
+                    <span>"网上办事大厅"</span>
+                </a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        user.await.ok().flatten().map(|me| {
+                            view! {
+                                <nav class="user-nav" aria-label="用户">
+                                    <span class="who">{me.name}</span>
+                                    <a href="/completed">"个人中心"</a>
+                                    <ActionForm action=logout>
+                                        <button type="submit" class="link-button">"退出"</button>
+                                    </ActionForm>
+                                </nav>
+                            }
+                        })
+                    })}
+                </Suspense>
+            </div>
+        </header>
+    }
+}
+
+#[component]
+pub fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <p>
+                "如果您使用过程中有问题，可致电信息化建设与管理处 咨询电话："
+                <TelLink number=IT_HELP_PHONE />
+            </p>
+        </footer>
+    }
+}
+
+/// Renders `children` only for a signed-in student; anyone else goes to the sign-in page.
+#[component]
+pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
+    let CurrentUser(user) = expect_context();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(_)) => children.read_value()().into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A failure that replaces the page's content; sets the HTTP status when rendered on the server.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(error.status_code()),
+    ) {
+        response.set_status(status);
+    }
+    if error == AppError::Unauthenticated {
+        return view! { <Redirect path="/login" /> }.into_any();
+    }
+    view! {
+        <section class="card error-panel" role="alert">
+            <h1>"出错了"</h1>
+            <p>{error.to_string()}</p>
+            <p>
+                <a href="/hall">"返回办事大厅"</a>
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// The error of the last run of a server action, in the user's words.
+#[component]
+pub fn ActionError<S>(action: ServerAction<S>) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    move || {
+        action.value().get().and_then(Result::err).map(|error| {
+            view! {
+                <p class="notice error" role="alert">
+                    {error.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// A phone number people can tap to call.
+#[component]
+pub fn TelLink(number: &'static str) -> impl IntoView {
+    view! { <a class="tel" href=format!("tel:{number}")>{number}</a> }
+}

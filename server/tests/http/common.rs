@@ -1,0 +1,174 @@
+//! Test support: the real router over a real SQLite file in a fresh temporary directory.
+
+use std::sync::Arc;
+
+use app::{config::Config, state::AppState};
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    http::{Request, Response},
+};
+use leptos::prelude::LeptosOptions;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    // Held so the database file outlives the test.
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
+        let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone()))
+            .expect("config");
+        let db = app::db::open(&config.database_url)
+            .await
+            .expect("database opens");
+        let leptos_options = LeptosOptions::builder()
+            .output_name("lixiao")
+            .site_root(dir.path().display().to_string())
+            .build();
+        let state = AppState {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+        };
+        let router = server::routes::router(state.clone()).await.expect("router");
+        TestApp {
+            router,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// The same app with the four demo students of product.md.
+    pub async fn with_demo_students() -> Self {
+        let app = Self::new().await;
+        assert!(
+            app::db::demo::seed(&app.state.db).await.expect("seeds"),
+            "empty database seeds"
+        );
+        app
+    }
+
+    /// Signs in through the real login endpoint and returns the session cookie.
+    pub async fn sign_in(&self, student_number: &str, password: &str) -> String {
+        let response = self
+            .post(
+                "/api/login",
+                &[("student_number", student_number), ("password", password)],
+                None,
+            )
+            .await;
+        assert!(
+            response.status.is_success() || response.status.is_redirection(),
+            "{response:?}"
+        );
+        response.cookie.expect("login sets the session cookie")
+    }
+
+    /// POSTs a form to `path` as script does (no `Accept: text/html`).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Reply {
+        let body = form
+            .iter()
+            .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        Reply::from(
+            self.send(request.body(Body::from(body)).expect("request"))
+                .await,
+        )
+        .await
+    }
+
+    /// GETs a page as a browser navigation does (`Accept: text/html`).
+    pub async fn page(&self, path: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(path).header("accept", "text/html,application/xhtml+xml");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        Reply::from(
+            self.send(request.body(Body::empty()).expect("request"))
+                .await,
+        )
+        .await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible")
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .send(Request::get(path).body(Body::empty()).expect("request"))
+            .await;
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body(), 4 * 1024 * 1024)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: axum::http::StatusCode,
+    pub body: String,
+    /// `name=value` of a session cookie the response set, if any.
+    pub cookie: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    async fn from(response: Response<Body>) -> Self {
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        let cookie =
+            header("set-cookie").and_then(|value| value.split(';').next().map(str::to_owned));
+        let location = header("location");
+        let body = to_bytes(response.into_body(), 4 * 1024 * 1024)
+            .await
+            .expect("body");
+        Reply {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            cookie,
+            location,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", self.body))
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}

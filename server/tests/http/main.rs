@@ -1,0 +1,5 @@
+//! The server over HTTP: the real router, a real SQLite file per test.
+
+mod common;
+mod shell;
+mod student_path;

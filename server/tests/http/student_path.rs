@@ -1,0 +1,388 @@
+//! The student's path through the real router and a real SQLite database: sign-in,
+//! the clearance, the card, the gate and submit-once.
+
+use crate::common::TestApp;
+use axum::http::StatusCode;
+
+const NOT_SUBMITTED_OFFICES: &str = "以下事项未通过";
+
+#[tokio::test]
+async fn sign_in_accepts_the_initial_password_and_refuses_alike_otherwise() {
+    let app = TestApp::with_demo_students().await;
+    for (number, password) in [
+        ("2020100001", "061234"),
+        ("2020100002", "12002X"),
+        ("2020100003", "2020100003"),
+        ("2020100004", "150027"),
+    ] {
+        app.sign_in(number, password).await;
+    }
+
+    let wrong_password = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100002"), ("password", "12002x")],
+            None,
+        )
+        .await;
+    let unknown_number = app
+        .post(
+            "/api/login",
+            &[("student_number", "2099999999"), ("password", "12002X")],
+            None,
+        )
+        .await;
+    for reply in [&wrong_password, &unknown_number] {
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+        assert_eq!(
+            reply.json(),
+            serde_json::json!({ "BadRequest": "学号或密码错误。" })
+        );
+        assert!(reply.cookie.is_none(), "no session for a failed sign-in");
+    }
+
+    let empty = app
+        .post(
+            "/api/login",
+            &[("student_number", ""), ("password", "")],
+            None,
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(empty.body.contains("请输入学号和密码"));
+
+    let missing = app
+        .post("/api/login", &[("student_number", "2020100001")], None)
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{missing:?}");
+}
+
+#[tokio::test]
+async fn anonymous_calls_get_401_and_pages_send_them_to_sign_in() {
+    let app = TestApp::with_demo_students().await;
+    for path in [
+        "/api/clearance",
+        "/api/submit_departure",
+        "/api/cancel_library_card",
+        "/api/departure",
+    ] {
+        let reply = app.post(path, &[], None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {reply:?}");
+        assert!(reply.body.contains("Unauthenticated"), "{path}");
+    }
+    for page in [
+        "/hall",
+        "/clearance",
+        "/completed",
+        "/completed/slip",
+        "/password",
+    ] {
+        let reply = app.page(page, None).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{page}");
+        assert_eq!(reply.location.as_deref(), Some("/login"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn the_clearance_shows_the_signed_in_students_own_facts() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100002", "12002X").await;
+    // A student number smuggled into the call is ignored: the student comes from the session.
+    let reply = app
+        .post(
+            "/api/clearance",
+            &[("student_number", "2020100001")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    let view = reply.json();
+    assert_eq!(view["facts"]["basic"]["student_number"], "2020100002");
+    assert_eq!(view["facts"]["basic"]["name"], "李娜");
+    assert_eq!(view["facts"]["arrears"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["facts"]["arrears"][2]["amount"], "72.40");
+    assert!(view["submitted"].is_null());
+}
+
+#[tokio::test]
+async fn the_card_is_cancelled_when_nothing_is_outstanding_and_refused_otherwise() {
+    let app = TestApp::with_demo_students().await;
+
+    let li_na = app.sign_in("2020100002", "12002X").await;
+    let reply = app
+        .post("/api/cancel_library_card", &[], Some(&li_na))
+        .await;
+    assert!(reply.status.is_success(), "{reply:?}");
+    let view = app.post("/api/clearance", &[], Some(&li_na)).await.json();
+    assert_eq!(view["facts"]["library"]["card_cancelled"], true);
+    let again = app
+        .post("/api/cancel_library_card", &[], Some(&li_na))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("借书证已注销"), "{again:?}");
+
+    let zhang_wei = app.sign_in("2020100003", "2020100003").await;
+    let refused = app
+        .post("/api/cancel_library_card", &[], Some(&zhang_wei))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    for part in ["2 册图书未还", "3.50 元", "1 条违章", "0516-83592058"] {
+        assert!(
+            refused.body.contains(part),
+            "refusal names {part}: {}",
+            refused.body
+        );
+    }
+    let view = app
+        .post("/api/clearance", &[], Some(&zhang_wei))
+        .await
+        .json();
+    assert_eq!(
+        view["facts"]["library"]["card_cancelled"], false,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn the_gate_names_each_failing_office() {
+    let app = TestApp::with_demo_students().await;
+    // Start from the student who passes everything and break one office at a time.
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let breakages = [
+        (
+            "图书馆",
+            "UPDATE library_records SET books_out = 1 WHERE student_number = '2020100001'",
+        ),
+        (
+            "档案馆",
+            "UPDATE archives_records SET thesis_status = NULL WHERE student_number = '2020100001'",
+        ),
+        (
+            "总务部公寓与物业中心",
+            "UPDATE housing_records SET checked_out_on = NULL, checked_out_by = NULL WHERE student_number = '2020100001'",
+        ),
+        (
+            "财务资产部收费管理办公室",
+            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES ('2020100001', '2019', '学分学费', 1)",
+        ),
+    ];
+    for (office, breakage) in breakages {
+        let mut tx = app.state.db.begin().await.expect("tx");
+        sqlx::query(breakage)
+            .execute(&mut *tx)
+            .await
+            .expect("break");
+        let refused = {
+            tx.commit().await.expect("commit");
+            app.post("/api/submit_departure", &[], Some(&cookie)).await
+        };
+        assert_eq!(
+            refused.status,
+            StatusCode::CONFLICT,
+            "{office}: {refused:?}"
+        );
+        assert!(
+            refused.body.contains(NOT_SUBMITTED_OFFICES) && refused.body.contains(office),
+            "{office}: {}",
+            refused.body
+        );
+        // Mend it again for the next office.
+        let mend = match office {
+            "图书馆" => {
+                "UPDATE library_records SET books_out = 0 WHERE student_number = '2020100001'"
+            }
+            "档案馆" => {
+                "UPDATE archives_records SET thesis_status = '已审核' WHERE student_number = '2020100001'"
+            }
+            "总务部公寓与物业中心" => {
+                "UPDATE housing_records SET checked_out_on = '2020-06-05', checked_out_by = '丁二君' WHERE student_number = '2020100001'"
+            }
+            _ => "DELETE FROM finance_arrears WHERE student_number = '2020100001'",
+        };
+        sqlx::query(mend)
+            .execute(&app.state.db)
+            .await
+            .expect("mend");
+    }
+
+    // The demo students who fail two offices each hear both named.
+    let li_na = app.sign_in("2020100002", "12002X").await;
+    let reply = app.post("/api/submit_departure", &[], Some(&li_na)).await;
+    assert!(
+        reply
+            .body
+            .contains("总务部公寓与物业中心、财务资产部收费管理办公室"),
+        "{reply:?}"
+    );
+    let zhang_wei = app.sign_in("2020100003", "2020100003").await;
+    let reply = app
+        .post("/api/submit_departure", &[], Some(&zhang_wei))
+        .await;
+    assert!(reply.body.contains("图书馆、档案馆"), "{reply:?}");
+
+    let departures: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number <> '2020100004'")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("count");
+    assert_eq!(departures, 0, "no refused attempt left a departure behind");
+}
+
+#[tokio::test]
+async fn a_departure_is_submitted_once_and_frozen() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let first = app.post("/api/submit_departure", &[], Some(&cookie)).await;
+    assert_eq!(first.status, StatusCode::OK, "{first:?}");
+    let slip = first.json()["slip_number"]
+        .as_str()
+        .expect("slip number")
+        .to_owned();
+    assert!(
+        slip.starts_with("LX") && slip.ends_with("2020100001"),
+        "{slip}"
+    );
+
+    let second = app.post("/api/submit_departure", &[], Some(&cookie)).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert!(second.body.contains("已提交"), "{second:?}");
+
+    // The slip keeps what was shown at submission, even when an office changes later.
+    sqlx::query("UPDATE housing_records SET room = 'Z9999' WHERE student_number = '2020100001'")
+        .execute(&app.state.db)
+        .await
+        .expect("update");
+    let departure = app.post("/api/departure", &[], Some(&cookie)).await.json();
+    assert_eq!(departure["slip_number"], slip.as_str());
+    assert_eq!(departure["facts"]["housing"]["room"], "A3061");
+    assert_eq!(departure["verdicts"].as_array().map(Vec::len), Some(4));
+    // And an office going bad after submission does not change the answer: already submitted.
+    sqlx::query("UPDATE library_records SET books_out = 3 WHERE student_number = '2020100001'")
+        .execute(&app.state.db)
+        .await
+        .expect("update");
+    let third = app.post("/api/submit_departure", &[], Some(&cookie)).await;
+    assert!(third.body.contains("已提交"), "{third:?}");
+}
+
+#[tokio::test]
+async fn many_concurrent_submissions_make_exactly_one_departure() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let attempts: Vec<_> = (0..100)
+        .map(|_| {
+            let router = app.router.clone();
+            let cookie = cookie.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let request = axum::http::Request::post("/api/submit_departure")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", cookie)
+                    .body(axum::body::Body::empty())
+                    .expect("request");
+                let response = router.oneshot(request).await.expect("infallible");
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .expect("body");
+                (status, String::from_utf8_lossy(&body).into_owned())
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut already = 0;
+    for attempt in attempts {
+        let (status, body) = attempt.await.expect("task");
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::CONFLICT if body.contains("已提交") => already += 1,
+            other => panic!("unexpected answer {other}: {body}"),
+        }
+    }
+    assert_eq!((ok, already), (1, 99));
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("count");
+    assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn the_demo_student_who_submitted_has_a_slip_and_the_others_do_not() {
+    let app = TestApp::with_demo_students().await;
+    let liu_yang = app.sign_in("2020100004", "150027").await;
+    let departure = app
+        .post("/api/departure", &[], Some(&liu_yang))
+        .await
+        .json();
+    assert_eq!(departure["submitted_at"], "2020-06-09 10:21:37");
+    assert_eq!(departure["slip_number"], "LX202006092020100004");
+    assert_eq!(departure["facts"]["basic"]["name"], "刘洋");
+
+    let wang = app.sign_in("2020100001", "061234").await;
+    assert!(
+        app.post("/api/departure", &[], Some(&wang))
+            .await
+            .json()
+            .is_null()
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_password_and_takes_effect() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            app.post(
+                "/api/change_password",
+                &[
+                    ("current_password", current),
+                    ("new_password", new),
+                    ("confirm_password", confirm),
+                ],
+                Some(&cookie),
+            )
+            .await
+        }
+    };
+    let wrong = change("000000", "a-much-better-one", "a-much-better-one").await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("当前密码不正确"));
+    let short = change("061234", "short", "short").await;
+    assert!(short.body.contains("至少需要 8 个字符"), "{short:?}");
+    let mismatch = change("061234", "a-much-better-one", "a-much-better-two").await;
+    assert!(mismatch.body.contains("不一致"));
+    let done = change("061234", "a-much-better-one", "a-much-better-one").await;
+    assert!(
+        done.status.is_success() || done.status.is_redirection(),
+        "{done:?}"
+    );
+
+    let old = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", "061234")],
+            None,
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::BAD_REQUEST);
+    app.sign_in("2020100001", "a-much-better-one").await;
+}
+
+#[tokio::test]
+async fn demo_data_seeds_only_into_an_empty_database() {
+    let app = TestApp::with_demo_students().await;
+    assert!(
+        !app::db::demo::seed(&app.state.db).await.expect("runs"),
+        "second seeding is a no-op"
+    );
+    let students: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(students, 4);
+}
