@@ -64,6 +64,7 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: "target/site",
       DATABASE_URL: `sqlite://target/e2e/${name}/lixiao.db`,
       LIXIAO_DEMO_DATA: "1",
+      LIXIAO_PLAIN_HTTP: "1",
       RUST_LOG: "warn",
     },
   })),

@@ -14,6 +14,10 @@ pub struct Config {
     /// `LIXIAO_DEMO_DATA=1`: seed the demo students into an empty database at start.
     /// Off unless set, so a production database never gets them by accident.
     pub demo_data: bool,
+    /// `LIXIAO_PLAIN_HTTP=1`: the site is served over plain HTTP (local runs and tests),
+    /// so the session cookie cannot be `Secure` and no HSTS header is sent. Off by
+    /// default: deployments are HTTPS.
+    pub plain_http: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -46,23 +50,26 @@ impl Config {
             value: listen.clone(),
             reason: format!("{error}; expected host:port such as 127.0.0.1:3000"),
         })?;
-        let demo = read("LIXIAO_DEMO_DATA", "0");
-        let demo_data = match demo.trim() {
-            "1" | "true" | "yes" => true,
-            "0" | "false" | "no" => false,
-            _ => {
-                return Err(ConfigError {
-                    name: "LIXIAO_DEMO_DATA",
-                    value: demo,
+        let switch = |name: &'static str| {
+            let value = read(name, "0");
+            match value.trim() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" => Ok(false),
+                _ => Err(ConfigError {
+                    name,
+                    value,
                     reason: "expected 1 or 0".to_owned(),
-                });
+                }),
             }
         };
+        let demo_data = switch("LIXIAO_DEMO_DATA")?;
+        let plain_http = switch("LIXIAO_PLAIN_HTTP")?;
         Ok(Config {
             database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
             listen_addr,
             log_filter: read("RUST_LOG", DEFAULT_LOG_FILTER),
             demo_data,
+            plain_http,
         })
     }
 }
@@ -78,6 +85,7 @@ mod tests {
         assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
         assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
         assert!(!config.demo_data, "demo data only on request");
+        assert!(!config.plain_http, "HTTPS unless told otherwise");
     }
 
     #[test]

@@ -6,16 +6,26 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 
-use crate::{AppError, config::Config, db::Db};
+use crate::{AppError, auth::ip_limit::IpLimiter, config::Config, db::Db};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    pub login_limiter: Arc<IpLimiter>,
 }
 
 impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+        AppState {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            login_limiter: Arc::default(),
+        }
+    }
+
     /// The state inside a server function or a page rendered on the server.
     pub fn from_context() -> Result<Self, AppError> {
         use_context::<AppState>()

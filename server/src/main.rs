@@ -1,6 +1,6 @@
 //! Starts Lixiao: configuration, database, router, serve until told to stop.
 
-use std::{process::ExitCode, sync::Arc};
+use std::{net::SocketAddr, process::ExitCode};
 
 use app::{config::Config, state::AppState};
 use server::{routes, telemetry};
@@ -55,11 +55,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = AppState {
-        leptos_options,
-        db: db.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(leptos_options, db.clone(), config);
     tracing::info!("Lixiao is listening on http://{}", state.config.listen_addr);
 
     let router = match routes::router(state).await {
@@ -69,9 +65,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(telemetry::shutdown_signal())
-        .await;
+    // The client address feeds the sign-in limit and the audit trail.
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(telemetry::shutdown_signal())
+    .await;
 
     // Let SQLite checkpoint the WAL and release its files cleanly.
     db.close().await;

@@ -1,18 +1,38 @@
 //! The HTTP surface: the Leptos pages and server functions, static files, `/healthz`.
 
+use std::time::Duration;
+
 use app::{App, shell, state::AppState};
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state},
+    routing::get,
+};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::{
+    timeout::TimeoutLayer,
+    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+};
 use tracing::Level;
 
-use crate::sessions;
+use crate::{
+    security::{self, Transport},
+    sessions,
+};
+
+/// A request still running after this is answered 408 and dropped.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
 pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
-    let sessions = sessions::layer(&state.db).await?;
+    let transport = Transport {
+        https: !state.config.plain_http,
+    };
+    let sessions = sessions::layer(&state.db, transport.https).await?;
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -23,7 +43,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         move || shell(options.clone())
     };
 
-    Ok(Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
@@ -31,13 +51,26 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
             AppState,
             _,
         >(context, shell))
+        .with_state(state);
+
+    // Each layer wraps the ones before it, so read from the bottom up: every request is
+    // logged, every answer gets the security headers, then the limits, the cross-site
+    // check and the session apply in that order.
+    Ok(app
+        .layer(sessions)
+        .layer(from_fn_with_state(transport, security::refuse_cross_site))
+        .layer(from_fn(security::limit_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(from_fn(security::friendly_timeout))
+        .layer(from_fn_with_state(transport, security::security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(sessions)
-        .with_state(state))
+        ))
 }
 
 /// 200 when the database answers, 503 when it does not: what a load balancer needs.

@@ -11,7 +11,8 @@ pub const COOKIE_NAME: &str = "lixiao_session";
 /// Idle sessions end after 30 minutes.
 const IDLE_TIMEOUT: Duration = Duration::minutes(30);
 
-pub async fn layer(db: &Db) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
+/// `https`: mark the cookie `Secure` (off only for plain-HTTP local runs).
+pub async fn layer(db: &Db, https: bool) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Error> {
     let store = SqliteStore::new(db.clone());
     store.migrate().await?;
     Ok(SessionManagerLayer::new(store)
@@ -19,7 +20,6 @@ pub async fn layer(db: &Db) -> Result<SessionManagerLayer<SqliteStore>, sqlx::Er
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
-        // Plain HTTP on the local demo; HTTPS deployments get the Secure flag in a later change.
-        .with_secure(false)
+        .with_secure(https)
         .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT)))
 }

@@ -1,5 +1,7 @@
 //! Signing in and out (统一身份认证) and changing the password.
 
+#[cfg(feature = "ssr")]
+pub mod ip_limit;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;
@@ -58,36 +60,92 @@ pub fn validate_new_password(new: &str, confirm: &str) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(student_number: String, password: String) -> Result<(), AppError> {
-    use crate::{db::accounts, error::respond, state::AppState};
+    use crate::{
+        db::{accounts, audit::Event, throttle},
+        error::respond,
+        state::AppState,
+    };
     respond(
         async {
             validate_login(&student_number, &password)?;
+            let number = student_number.trim();
             let state = AppState::from_context()?;
-            let account = accounts::find(&state.db, student_number.trim()).await?;
-            let (number, hash) = match account {
-                Some(account) => (Some(account.student_number), Some(account.password_hash)),
-                None => (None, None),
-            };
-            // Verify even for an unknown number, so both cases take the same time.
-            let matches = password::verify(password, hash).await;
-            match number {
-                Some(number) if matches => {
-                    session::sign_in(&number).await?;
-                    tracing::info!(student = %number, "signed in");
-                    leptos_axum::redirect("/hall");
-                    Ok(())
+            let client = session::client_addr();
+            let audit = |event| session::audit(&state.db, event, number);
+            let now = unix_now();
+
+            if let Some(addr) = client
+                && !state.login_limiter.allows(addr, std::time::Instant::now())
+            {
+                return Err(AppError::TooManyRequests(
+                    "登录尝试过于频繁，请稍后再试。".to_owned(),
+                ));
+            }
+            let account = accounts::find(&state.db, number).await?;
+            let known = account.is_some();
+            // Verify even for an unknown number or a locked one, so every case takes the same time.
+            let matches = password::verify(password, account.map(|a| a.password_hash)).await;
+
+            if let Some(until) = throttle::locked_until(&state.db, number, now).await? {
+                audit(Event::LoginRefusedLocked).await;
+                return Err(locked(until));
+            }
+            if known && matches {
+                throttle::record_success(&state.db, number).await?;
+                session::sign_in(number).await?;
+                audit(Event::LoginSucceeded).await;
+                leptos_axum::redirect("/hall");
+                return Ok(());
+            }
+            if let Some(addr) = client {
+                state
+                    .login_limiter
+                    .record_failure(addr, std::time::Instant::now());
+            }
+            audit(Event::LoginFailed).await;
+            match throttle::record_failure(&state.db, number, now).await? {
+                Some(until) => {
+                    audit(Event::AccountLocked).await;
+                    Err(locked(until))
                 }
-                _ => Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned())),
+                None => Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned())),
             }
         }
         .await,
     )
 }
 
+#[cfg(feature = "ssr")]
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The lockout message: when to retry, in Beijing time.
+#[cfg(feature = "ssr")]
+fn locked(until: i64) -> AppError {
+    let at = time::OffsetDateTime::from_unix_timestamp(until)
+        .map(|moment| moment.to_offset(time::macros::offset!(+8)))
+        .ok()
+        .and_then(|moment| {
+            moment
+                .format(time::macros::format_description!("[hour]:[minute]"))
+                .ok()
+        })
+        .unwrap_or_default();
+    AppError::TooManyRequests(format!(
+        "密码错误次数过多，该学号已暂时锁定，请于 {at}（北京时间）后重试。如需帮助请致电 {}。",
+        crate::error::IT_HELP_PHONE
+    ))
+}
+
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     crate::error::respond(
         async {
+            if let Some(number) = session::signed_in_student().await? {
+                let state = crate::state::AppState::from_context()?;
+                session::audit(&state.db, crate::db::audit::Event::Logout, &number).await;
+            }
             session::sign_out().await?;
             leptos_axum::redirect("/login");
             Ok(())
@@ -142,7 +200,7 @@ pub async fn change_password(
                 .await
                 .map_err(AppError::internal)?;
             accounts::set_password_hash(&state.db, &number, &hash).await?;
-            tracing::info!(student = %number, "password changed");
+            session::audit(&state.db, crate::db::audit::Event::PasswordChanged, &number).await;
             leptos_axum::redirect("/password?changed=1");
             Ok(())
         }

@@ -1,5 +1,8 @@
 //! Who is signed in: the student number kept in the server-side session.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use tower_sessions::Session;
 
 use crate::AppError;
@@ -41,4 +44,18 @@ pub async fn sign_out() -> Result<(), AppError> {
         .flush()
         .await
         .map_err(AppError::internal)
+}
+
+/// The address the request came from, when the server knows it.
+pub fn client_addr() -> Option<IpAddr> {
+    leptos::prelude::use_context::<http::request::Parts>()?
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// Records `event` for `account` in the audit trail, with this request's client address.
+pub async fn audit(db: &crate::db::Db, event: crate::db::audit::Event, account: &str) {
+    let client = client_addr().map(|addr| addr.to_string());
+    crate::db::audit::record(db, event, Some(account), client.as_deref()).await;
 }

@@ -65,6 +65,7 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
 pub async fn cancel_library_card() -> Result<(), AppError> {
     use crate::{
         auth::session,
+        db::audit::Event,
         db::clearance::{self, CancelOutcome},
         error::respond,
         state::AppState,
@@ -76,7 +77,7 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
             let now = format_time(beijing_now());
             match clearance::cancel_library_card(&state.db, &number, &now).await? {
                 CancelOutcome::Cancelled => {
-                    tracing::info!(student = %number, "library card cancelled");
+                    session::audit(&state.db, Event::LibraryCardCancelled, &number).await;
                     leptos_axum::redirect("/clearance");
                     Ok(())
                 }
@@ -96,6 +97,7 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
 pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
     use crate::{
         auth::session,
+        db::audit::Event,
         db::clearance::{self, SubmitOutcome},
         error::respond,
         state::AppState,
@@ -111,7 +113,7 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
             let slip = submission::slip_number(&date, &number);
             match clearance::submit(&state.db, &number, &format_time(now), &slip).await? {
                 SubmitOutcome::Submitted(submitted) => {
-                    tracing::info!(student = %number, slip = %submitted.slip_number, "departure submitted");
+                    session::audit(&state.db, Event::DepartureSubmitted, &number).await;
                     leptos_axum::redirect("/clearance");
                     Ok(submitted)
                 }

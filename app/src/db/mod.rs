@@ -3,8 +3,10 @@
 //! or database messages.
 
 pub mod accounts;
+pub mod audit;
 pub mod clearance;
 pub mod demo;
+pub mod throttle;
 
 use std::{str::FromStr, time::Duration};
 

@@ -1,7 +1,5 @@
 //! Test support: the real router over a real SQLite file in a fresh temporary directory.
 
-use std::sync::Arc;
-
 use app::{config::Config, state::AppState};
 use axum::{
     Router,
@@ -19,11 +17,28 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app as deployed: HTTPS assumed (Secure cookie, HSTS).
     pub async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    /// The app as `scripts/run` starts it: plain HTTP.
+    pub async fn plain_http() -> Self {
+        Self::with_env(&[("LIXIAO_PLAIN_HTTP", "1")]).await
+    }
+
+    async fn with_env(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
-        let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| url.clone()))
-            .expect("config");
+        let config = Config::from_lookup(|name| {
+            if name == "DATABASE_URL" {
+                return Some(url.clone());
+            }
+            env.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+        .expect("config");
         let db = app::db::open(&config.database_url)
             .await
             .expect("database opens");
@@ -31,11 +46,7 @@ impl TestApp {
             .output_name("lixiao")
             .site_root(dir.path().display().to_string())
             .build();
-        let state = AppState {
-            leptos_options,
-            db,
-            config: Arc::new(config),
-        };
+        let state = AppState::new(leptos_options, db, config);
         let router = server::routes::router(state.clone()).await.expect("router");
         TestApp {
             router,
@@ -83,7 +94,7 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
-        Reply::from(
+        Reply::read(
             self.send(request.body(Body::from(body)).expect("request"))
                 .await,
         )
@@ -96,7 +107,7 @@ impl TestApp {
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
-        Reply::from(
+        Reply::read(
             self.send(request.body(Body::empty()).expect("request"))
                 .await,
         )
@@ -130,11 +141,13 @@ pub struct Reply {
     /// `name=value` of a session cookie the response set, if any.
     pub cookie: Option<String>,
     pub location: Option<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Reply {
-    async fn from(response: Response<Body>) -> Self {
+    pub async fn read(response: Response<Body>) -> Self {
         let status = response.status();
+        let headers = response.headers().clone();
         let header = |name: &str| {
             response
                 .headers()
@@ -153,6 +166,7 @@ impl Reply {
             body: String::from_utf8_lossy(&body).into_owned(),
             cookie,
             location,
+            headers,
         }
     }
 

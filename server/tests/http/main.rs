@@ -1,5 +1,7 @@
 //! The server over HTTP: the real router, a real SQLite file per test.
 
 mod common;
+mod protection;
+mod security;
 mod shell;
 mod student_path;

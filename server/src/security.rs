@@ -1,0 +1,183 @@
+//! Request-level protections: cross-site request refusal (CSRF), security headers,
+//! and the body-size and time limits. Each is a small axum middleware so the order
+//! of protections reads in one place (`routes::router`).
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use app::AppError;
+
+/// Whether the site is served over HTTPS (cookies `Secure`, HSTS). Off only by the
+/// documented switch for plain-HTTP local runs.
+#[derive(Clone, Copy)]
+pub struct Transport {
+    pub https: bool,
+}
+
+/// Refuses state-changing requests that a browser sent from another origin.
+///
+/// Browsers label every request with `Sec-Fetch-Site` and every POST with `Origin`;
+/// a forged cross-site form or fetch carries one of them and is refused with 403.
+/// Requests with neither come from programs, not from a victim's browser.
+pub async fn refuse_cross_site(
+    State(transport): State<Transport>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if is_safe(request.method()) || same_origin(request.headers(), transport) {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        method = %request.method(),
+        path = %request.uri().path(),
+        origin = ?request.headers().get(header::ORIGIN),
+        fetch_site = ?request.headers().get("sec-fetch-site"),
+        "cross-site request refused"
+    );
+    refusal(
+        request.headers(),
+        StatusCode::FORBIDDEN,
+        AppError::Forbidden,
+    )
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn same_origin(headers: &HeaderMap, transport: Transport) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // "none" is the user's own action (a bookmark, the address bar), never a forgery.
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    match text(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let scheme = if transport.https { "https" } else { "http" };
+            text(header::HOST).is_some_and(|host| origin == format!("{scheme}://{host}"))
+        }
+    }
+}
+
+/// An error answer in the form the caller reads: JSON for script, a short page for a form.
+pub fn refusal(request_headers: &HeaderMap, status: StatusCode, error: AppError) -> Response {
+    let wants_html = request_headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>请求未被接受</title><p>{error}</p><p><a href=\"/hall\">返回办事大厅</a></p></html>"
+        );
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response()
+    } else {
+        let body = serde_json::to_string(&error).unwrap_or_else(|_| "\"Internal\"".to_owned());
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// Headers every response gets. Pages set their own Content-Security-Policy (it carries
+/// the per-response script nonce); anything else gets the strictest one.
+pub async fn security_headers(
+    State(transport): State<Transport>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "x-content-type-options", "nosniff");
+    // same-origin keeps the Referer the no-JavaScript forms need to return to their page.
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            headers,
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        );
+    }
+    if transport.https {
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    // Pages and server-function answers carry personal data: never store them.
+    // The built assets (/pkg, icons) stay cacheable.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if (content_type.starts_with("text/html") || content_type.starts_with("application/json"))
+        && !headers.contains_key(header::CACHE_CONTROL)
+    {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+/// No form or server-function call of Lixiao comes near this; anything larger is refused (413).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Reads the whole request body up front, refusing more than [`BODY_LIMIT_BYTES`] with 413,
+/// whether announced by Content-Length or streamed in chunks. The handlers then never
+/// see a body that fails half-way (which would otherwise surface as a server error).
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let too_large = |headers: &HeaderMap| {
+        refusal(
+            headers,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::BadRequest("提交的内容过大。".to_owned()),
+        )
+    };
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > BODY_LIMIT_BYTES) {
+        return too_large(request.headers());
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => too_large(&parts.headers),
+    }
+}
+
+/// Turns the timeout rejection into the app's error answer.
+pub async fn friendly_timeout(request: Request, next: Next) -> Response {
+    let request_headers = request.headers().clone();
+    let response = next.run(request).await;
+    match response.status() {
+        StatusCode::REQUEST_TIMEOUT => refusal(
+            &request_headers,
+            StatusCode::REQUEST_TIMEOUT,
+            AppError::BadRequest("请求超时，请稍后重试。".to_owned()),
+        ),
+        _ => response,
+    }
+}

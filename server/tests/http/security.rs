@@ -1,0 +1,237 @@
+//! Request-level protections: cross-site refusal, headers, cookie flags, size limits.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+
+use crate::common::{Reply, TestApp};
+
+const HOST: &str = "lixiao.test";
+
+async fn post_from(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = Request::post(path)
+        .header("host", HOST)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Reply::read(
+        app.send(
+            request
+                .body(Body::from("student_number=2020100001&password=061234"))
+                .expect("request"),
+        )
+        .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn state_changing_requests_from_another_origin_are_refused() {
+    let app = TestApp::with_demo_students().await;
+    let forged = [
+        vec![("origin", "https://evil.example")],
+        vec![("origin", "http://lixiao.test")], // wrong scheme: the site is HTTPS
+        vec![("origin", "https://lixiao.test:8443")], // wrong port
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://lixiao.test"),
+        ],
+    ];
+    for headers in forged {
+        for path in [
+            "/api/login",
+            "/api/submit_departure",
+            "/api/cancel_library_card",
+            "/api/logout",
+        ] {
+            let reply = post_from(&app, path, &headers).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path} {headers:?}: {reply:?}"
+            );
+            assert!(reply.cookie.is_none(), "{path}: no session was started");
+        }
+    }
+    // The same request from the site itself goes through.
+    let own = post_from(
+        &app,
+        "/api/login",
+        &[
+            ("origin", "https://lixiao.test"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+    )
+    .await;
+    assert!(own.status.is_success(), "{own:?}");
+}
+
+#[tokio::test]
+async fn no_state_changing_server_function_answers_a_get() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    for path in [
+        "/api/login",
+        "/api/logout",
+        "/api/submit_departure",
+        "/api/cancel_library_card",
+        "/api/change_password",
+    ] {
+        let request = Request::get(path)
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .expect("request");
+        let status = app.send(request).await.status();
+        assert!(
+            status == StatusCode::METHOD_NOT_ALLOWED || status == StatusCode::NOT_FOUND,
+            "{path}: {status}"
+        );
+    }
+    let departures: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("count");
+    assert_eq!(departures, 0);
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_and_are_never_cached() {
+    let app = TestApp::new().await;
+    let response = app
+        .send(
+            Request::get("/login")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"].to_str().expect("ascii");
+    for part in [
+        "script-src 'self' 'nonce-",
+        "'wasm-unsafe-eval'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "CSP lacks {part}: {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("nonce");
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body = String::from_utf8_lossy(&body);
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(
+        headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+
+    // A second page gets a different nonce.
+    let again = app
+        .send(
+            Request::get("/login")
+                .header("accept", "text/html")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_ne!(
+        again.headers()["content-security-policy"],
+        headers["content-security-policy"]
+    );
+}
+
+#[tokio::test]
+async fn plain_http_runs_drop_hsts_and_the_secure_flag() {
+    let app = TestApp::plain_http().await;
+    assert!(app::db::demo::seed(&app.state.db).await.expect("seeds"));
+    let reply = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", "061234")],
+            None,
+        )
+        .await;
+    assert!(reply.status.is_success(), "{reply:?}");
+    assert!(reply.headers.get("strict-transport-security").is_none());
+    let cookie = reply.headers["set-cookie"].to_str().expect("ascii");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_lax_and_secure() {
+    let app = TestApp::with_demo_students().await;
+    let reply = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", "061234")],
+            None,
+        )
+        .await;
+    let cookie = reply.headers["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    for attribute in [
+        "lixiao_session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    assert_eq!(
+        reply.headers["cache-control"], "no-store",
+        "server-function answers are not cached"
+    );
+}
+
+#[tokio::test]
+async fn oversized_requests_get_413_and_nothing_is_read() {
+    let app = TestApp::with_demo_students().await;
+    let password = "x".repeat(200 * 1024);
+    let reply = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", &password)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("提交的内容过大"), "{}", reply.body);
+
+    // Announced by Content-Length: refused before a byte of the body is read.
+    let request = Request::post("/api/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-length", "10000000")
+        .body(Body::from("student_number=1"))
+        .expect("request");
+    assert_eq!(
+        app.send(request).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+}
