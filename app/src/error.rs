@@ -13,6 +13,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("您没有权限进行此操作。")]
     Forbidden,
+    /// Signed in with the initial password, which must be changed before anything else.
+    #[error("首次登录请先修改初始密码。")]
+    PasswordChangeRequired,
     #[error("您访问的内容不存在。")]
     NotFound,
     /// The user's input was wrong; the message says how, in Chinese.
@@ -35,7 +38,7 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::PasswordChangeRequired => 403,
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
@@ -92,12 +95,11 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             // Arguments the server could not read are the caller's mistake.
-            E::Args(_) | E::MissingArg(_) => {
-                let error = AppError::BadRequest("请求参数无效，请刷新页面后重试。".to_owned());
-                #[cfg(feature = "ssr")]
-                error.mark_response();
-                error
-            }
+            E::Args(_) | E::MissingArg(_) => bad_arguments(),
+            // On the server, "deserialization" is reading the caller's arguments (a body
+            // that is not valid UTF-8, say): also the caller's mistake.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(_) => bad_arguments(),
             E::Request(_) => AppError::Network,
             #[cfg(feature = "ssr")]
             other => AppError::internal(other),
@@ -105,6 +107,14 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+}
+
+/// Arguments the server could not read: the caller's mistake, answered 400.
+fn bad_arguments() -> AppError {
+    let error = AppError::BadRequest("请求参数无效，请刷新页面后重试。".to_owned());
+    #[cfg(feature = "ssr")]
+    error.mark_response();
+    error
 }
 
 /// Finishes a server function: an error gets its HTTP status before it leaves.

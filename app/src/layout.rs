@@ -68,10 +68,14 @@ pub fn Footer() -> impl IntoView {
 pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
     let CurrentUser(user) = expect_context();
     let children = StoredValue::new(children);
+    let on_password_page = move || use_location().pathname.get_untracked() == "/password";
     view! {
         <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match user.await {
+                    Ok(Some(me)) if me.must_change_password && !on_password_page() => {
+                        view! { <Redirect path="/password" /> }.into_any()
+                    }
                     Ok(Some(_)) => children.read_value()().into_any(),
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -91,8 +95,12 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     ) {
         response.set_status(status);
     }
-    if error == AppError::Unauthenticated {
-        return view! { <Redirect path="/login" /> }.into_any();
+    match error {
+        AppError::Unauthenticated => return view! { <Redirect path="/login" /> }.into_any(),
+        AppError::PasswordChangeRequired => {
+            return view! { <Redirect path="/password" /> }.into_any();
+        }
+        _ => {}
     }
     view! {
         <section class="card error-panel" role="alert">

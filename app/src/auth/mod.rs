@@ -20,6 +20,8 @@ use crate::AppError;
 pub struct Me {
     pub student_number: String,
     pub name: String,
+    /// Still on the initial password: every page but 修改密码 sends the student there.
+    pub must_change_password: bool,
 }
 
 /// The longest password accepted; longer input is refused before any hashing.
@@ -39,8 +41,14 @@ pub fn validate_login(student_number: &str, password: &str) -> Result<(), AppErr
     Ok(())
 }
 
-/// Checks a new password: long enough, not too long, typed the same twice.
-pub fn validate_new_password(new: &str, confirm: &str) -> Result<(), AppError> {
+/// Checks a new password: long enough, not too long, typed the same twice, not one of
+/// the passwords guessers try first, not the student number. No composition rules, and
+/// no case folding of the password itself.
+pub fn validate_new_password(
+    new: &str,
+    confirm: &str,
+    student_number: &str,
+) -> Result<(), AppError> {
     let length = new.chars().count();
     if length < MIN_NEW_PASSWORD_CHARS {
         return Err(AppError::BadRequest(format!(
@@ -55,7 +63,20 @@ pub fn validate_new_password(new: &str, confirm: &str) -> Result<(), AppError> {
     if new != confirm {
         return Err(AppError::BadRequest("两次输入的新密码不一致。".to_owned()));
     }
+    if new == student_number || is_common_password(new) {
+        return Err(AppError::BadRequest(
+            "这个密码太常见，容易被猜到，请换一个。".to_owned(),
+        ));
+    }
     Ok(())
+}
+
+/// Whether `password` is on the list of passwords guessers try first (compared without
+/// regard to letter case: "Password1" is as weak as "password1").
+pub fn is_common_password(password: &str) -> bool {
+    const COMMON: &str = include_str!("common_passwords.txt");
+    let lowered = password.to_lowercase();
+    COMMON.lines().any(|common| common == lowered)
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -72,7 +93,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             let state = AppState::from_context()?;
             let client = session::client_addr();
             let audit = |event| session::audit(&state.db, event, number);
-            let now = unix_now();
+            let now = session::unix_now();
 
             if let Some(addr) = client
                 && !state.login_limiter.allows(addr, std::time::Instant::now())
@@ -82,19 +103,26 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
                 ));
             }
             let account = accounts::find(&state.db, number).await?;
-            let known = account.is_some();
+            let stored = account
+                .as_ref()
+                .map(|account| account.password_hash.clone());
             // Verify even for an unknown number or a locked one, so every case takes the same time.
-            let matches = password::verify(password, account.map(|a| a.password_hash)).await;
+            let matches = password::verify(password, stored).await;
 
             if let Some(until) = throttle::locked_until(&state.db, number, now).await? {
                 audit(Event::LoginRefusedLocked).await;
                 return Err(locked(until));
             }
-            if known && matches {
+            if let Some(account) = account.filter(|_| matches) {
                 throttle::record_success(&state.db, number).await?;
-                session::sign_in(number).await?;
+                session::sign_in(number, account.session_generation).await?;
                 audit(Event::LoginSucceeded).await;
-                leptos_axum::redirect("/hall");
+                // The initial password is changed before anything else.
+                leptos_axum::redirect(if account.must_change_password {
+                    "/password"
+                } else {
+                    "/hall"
+                });
                 return Ok(());
             }
             if let Some(addr) = client {
@@ -113,11 +141,6 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
         }
         .await,
     )
-}
-
-#[cfg(feature = "ssr")]
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The lockout message: when to retry, in Beijing time.
@@ -142,8 +165,9 @@ fn locked(until: i64) -> AppError {
 pub async fn logout() -> Result<(), AppError> {
     crate::error::respond(
         async {
-            if let Some(number) = session::signed_in_student().await? {
-                let state = crate::state::AppState::from_context()?;
+            let state = crate::state::AppState::from_context()?;
+            if let Some(signed_in) = session::signed_in(&state.db).await? {
+                let number = signed_in.student_number;
                 session::audit(&state.db, crate::db::audit::Event::Logout, &number).await;
             }
             session::sign_out().await?;
@@ -160,36 +184,47 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     use crate::{db::accounts, error::respond, state::AppState};
     respond(
         async {
-            let Some(number) = session::signed_in_student().await? else {
+            let state = AppState::from_context()?;
+            let Some(signed_in) = session::signed_in(&state.db).await? else {
                 return Ok(None);
             };
-            let state = AppState::from_context()?;
-            Ok(accounts::display_name(&state.db, &number)
-                .await?
-                .map(|name| Me {
-                    student_number: number,
-                    name,
-                }))
+            let name = accounts::display_name(&state.db, &signed_in.student_number).await?;
+            Ok(name.map(|name| Me {
+                student_number: signed_in.student_number,
+                name,
+                must_change_password: signed_in.must_change_password,
+            }))
         }
         .await,
     )
 }
 
+/// Changes the password. Every session of the account ends, this one too: the student
+/// signs in again with the new password.
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
     confirm_password: String,
 ) -> Result<(), AppError> {
-    use crate::{db::accounts, error::respond, state::AppState};
+    use crate::{
+        db::{accounts, audit::Event},
+        error::respond,
+        state::AppState,
+    };
     respond(
         async {
-            let number = session::require_student().await?;
+            let state = AppState::from_context()?;
+            let number = session::require_signed_in(&state.db).await?.student_number;
             if current_password.chars().count() > MAX_PASSWORD_CHARS {
                 return Err(AppError::BadRequest("当前密码不正确。".to_owned()));
             }
-            validate_new_password(&new_password, &confirm_password)?;
-            let state = AppState::from_context()?;
+            validate_new_password(&new_password, &confirm_password, &number)?;
+            if new_password == current_password {
+                return Err(AppError::BadRequest(
+                    "新密码不能与当前密码相同。".to_owned(),
+                ));
+            }
             let stored = accounts::find(&state.db, &number)
                 .await?
                 .map(|a| a.password_hash);
@@ -199,9 +234,10 @@ pub async fn change_password(
             let hash = password::hash(new_password)
                 .await
                 .map_err(AppError::internal)?;
-            accounts::set_password_hash(&state.db, &number, &hash).await?;
-            session::audit(&state.db, crate::db::audit::Event::PasswordChanged, &number).await;
-            leptos_axum::redirect("/password?changed=1");
+            accounts::change_password(&state.db, &number, &hash).await?;
+            session::audit(&state.db, Event::PasswordChanged, &number).await;
+            session::sign_out().await?;
+            leptos_axum::redirect("/login?changed=1");
             Ok(())
         }
         .await,
@@ -232,13 +268,35 @@ mod tests {
 
     #[test]
     fn new_passwords_need_eight_to_sixty_four_characters_typed_twice() {
-        assert!(validate_new_password("离校密码很安全吗", "离校密码很安全吗").is_ok());
-        assert!(validate_new_password("1234567", "1234567").is_err());
-        assert!(validate_new_password(&"a".repeat(64), &"a".repeat(64)).is_ok());
-        assert!(validate_new_password(&"a".repeat(65), &"a".repeat(65)).is_err());
+        let number = "2020100003";
+        assert!(validate_new_password("离校密码很安全吗", "离校密码很安全吗", number).is_ok());
+        assert!(validate_new_password("1234567", "1234567", number).is_err());
+        assert!(validate_new_password(&"a".repeat(64), &"a".repeat(64), number).is_ok());
+        assert!(validate_new_password(&"a".repeat(65), &"a".repeat(65), number).is_err());
         assert_eq!(
-            validate_new_password("abcdefgh", "abcdefgH"),
+            validate_new_password("abcdefgh", "abcdefgH", number),
             Err(AppError::BadRequest("两次输入的新密码不一致。".to_owned()))
         );
+        // No composition rules: all lower-case letters and spaces are fine.
+        assert!(
+            validate_new_password("correct horse battery", "correct horse battery", number).is_ok()
+        );
+    }
+
+    #[test]
+    fn common_passwords_and_the_student_number_are_refused() {
+        let number = "2020100003";
+        for weak in [
+            "12345678",
+            "password1",
+            "Password1",
+            "woaini1314",
+            "qwertyuiop",
+            number,
+        ] {
+            assert!(validate_new_password(weak, weak, number).is_err(), "{weak}");
+        }
+        assert!(is_common_password("P@SSW0RD"));
+        assert!(!is_common_password("mining-engineer-2020"));
     }
 }

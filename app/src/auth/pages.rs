@@ -4,18 +4,23 @@ use leptos_meta::Title;
 use super::{ChangePassword, Login, MAX_PASSWORD_CHARS, MIN_NEW_PASSWORD_CHARS};
 use crate::{
     error::IT_HELP_PHONE,
-    layout::{ActionError, SignedIn, TelLink},
+    layout::{ActionError, CurrentUser, SignedIn, TelLink},
 };
 
 /// 统一身份认证: the sign-in page, with the source guide's password and reset help.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
+    let query = leptos_router::hooks::use_query_map();
+    let changed = move || query.read().get("changed").is_some_and(|flag| flag == "1");
     view! {
         <Title text="统一身份认证" />
         <section class="card login" aria-labelledby="login-title">
             <h1 id="login-title">"统一身份认证"</h1>
             <p class="muted">"登录中国矿业大学网上办事大厅"</p>
+            <Show when=changed>
+                <p class="notice success" role="status">"密码已修改，请使用新密码重新登录。"</p>
+            </Show>
             <ActionForm action=login>
                 <div class="field">
                     <label for="student_number">"学号"</label>
@@ -65,17 +70,23 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    // With script the action's value says so; without, the server's redirect to ?changed=1 does.
-    let query = leptos_router::hooks::use_query_map();
-    let done = move || {
-        matches!(change.value().get(), Some(Ok(())))
-            || query.read().get("changed").is_some_and(|flag| flag == "1")
+    let CurrentUser(user) = expect_context();
+    let first_time = move || {
+        user.get()
+            .and_then(Result::ok)
+            .flatten()
+            .is_some_and(|me| me.must_change_password)
     };
     view! {
         <Title text="修改密码" />
         <SignedIn>
             <section class="card narrow" aria-labelledby="password-title">
                 <h1 id="password-title">"修改密码"</h1>
+                <Show when=first_time>
+                    <p class="notice warning" role="status">
+                        "首次登录请先修改初始密码。初始密码由身份证号码推得，容易被他人猜到。"
+                    </p>
+                </Show>
                 <ActionForm action=change>
                     <div class="field">
                         <label for="current_password">"当前密码"</label>
@@ -99,7 +110,9 @@ pub fn ChangePasswordPage() -> impl IntoView {
                             required
                         />
                         <p class="hint">
-                            {format!("{MIN_NEW_PASSWORD_CHARS} 至 {MAX_PASSWORD_CHARS} 个字符，区分大小写。")}
+                            {format!(
+                                "{MIN_NEW_PASSWORD_CHARS} 至 {MAX_PASSWORD_CHARS} 个字符，区分大小写；不能使用常见密码或学号。修改后需用新密码重新登录。"
+                            )}
                         </p>
                     </div>
                     <div class="field">
@@ -113,9 +126,6 @@ pub fn ChangePasswordPage() -> impl IntoView {
                         />
                     </div>
                     <ActionError action=change />
-                    <Show when=done>
-                        <p class="notice success" role="status">"密码已修改，下次登录请使用新密码。"</p>
-                    </Show>
                     <button type="submit" class="primary" disabled=move || change.pending().get()>
                         "确认修改"
                     </button>

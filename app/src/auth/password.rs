@@ -1,7 +1,12 @@
 //! Passwords: the source guide's initial-password rule, and argon2id hashing run off
 //! the async runtime (each hash takes tens of milliseconds of CPU and 19 MiB).
 
-use std::sync::OnceLock;
+use std::sync::{
+    OnceLock,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use tokio::sync::Semaphore;
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version,
@@ -21,6 +26,35 @@ pub fn initial_password(id_number: Option<&str>, student_number: &str) -> String
     }
 }
 
+/// At most this many hashes run at once (each holds 19 MiB for tens of milliseconds):
+/// a sign-in storm queues here instead of exhausting memory or the blocking pool.
+pub const CONCURRENT_HASHES: usize = 4;
+static HASHING: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
+/// Hashes computing right now, and the most there have ever been at once.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The most argon2 computations that have run at the same moment in this process.
+pub fn peak_concurrent_hashes() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Runs one argon2 computation on the blocking pool, within the concurrency bound.
+async fn bounded<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let _permit = HASHING.acquire().await.map_err(|error| error.to_string())?;
+    tokio::task::spawn_blocking(move || {
+        let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        PEAK.fetch_max(running, Ordering::SeqCst);
+        let result = work();
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        result
+    })
+    .await
+    .map_err(|error| error.to_string())
+}
+
 /// argon2id with OWASP's minimum: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("constant argon2 parameters are valid");
@@ -29,15 +63,14 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes `password` into a PHC string.
 pub async fn hash(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|error| error.to_string())
     })
-    .await
-    .map_err(|error| error.to_string())?
+    .await?
 }
 
 /// Checks `password` against `stored`. With no stored hash (unknown student number) it
@@ -88,6 +121,19 @@ mod tests {
         for (id, number, expected) in cases {
             assert_eq!(initial_password(id, number), expected, "{id:?}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_login_storm_never_runs_more_hashes_at_once_than_the_bound() {
+        let stored = hash("12002X".to_owned()).await.expect("hashes");
+        let storm: Vec<_> = (0..24)
+            .map(|_| tokio::spawn(verify("wrong".to_owned(), Some(stored.clone()))))
+            .collect();
+        for attempt in storm {
+            assert!(!attempt.await.expect("task"));
+        }
+        let peak = peak_concurrent_hashes();
+        assert!((1..=CONCURRENT_HASHES).contains(&peak), "peak {peak}");
     }
 
     #[tokio::test]

@@ -49,8 +49,8 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
     use crate::{auth::session, db::clearance, error::respond, state::AppState};
     respond(
         async {
-            let number = session::require_student().await?;
             let state = AppState::from_context()?;
+            let number = session::require_student(&state.db).await?;
             let (facts, submitted) = clearance::load(&state.db, &number)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -72,8 +72,8 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
     };
     respond(
         async {
-            let number = session::require_student().await?;
             let state = AppState::from_context()?;
+            let number = session::require_student(&state.db).await?;
             let now = format_time(beijing_now());
             match clearance::cancel_library_card(&state.db, &number, &now).await? {
                 CancelOutcome::Cancelled => {
@@ -104,8 +104,8 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
     };
     respond(
         async {
-            let number = session::require_student().await?;
             let state = AppState::from_context()?;
+            let number = session::require_student(&state.db).await?;
             let now = beijing_now();
             let date = now
                 .format(time::macros::format_description!("[year][month][day]"))
@@ -136,8 +136,8 @@ pub async fn get_departure() -> Result<Option<Departure>, AppError> {
     use crate::{auth::session, db::clearance, error::respond, state::AppState};
     respond(
         async {
-            let number = session::require_student().await?;
             let state = AppState::from_context()?;
+            let number = session::require_student(&state.db).await?;
             Ok(clearance::find_departure(&state.db, &number).await?)
         }
         .await,

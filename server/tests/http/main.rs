@@ -1,5 +1,6 @@
 //! The server over HTTP: the real router, a real SQLite file per test.
 
+mod bad_input;
 mod common;
 mod protection;
 mod security;

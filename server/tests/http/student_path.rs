@@ -356,12 +356,17 @@ async fn a_password_change_needs_the_current_password_and_takes_effect() {
     assert!(short.body.contains("至少需要 8 个字符"), "{short:?}");
     let mismatch = change("061234", "a-much-better-one", "a-much-better-two").await;
     assert!(mismatch.body.contains("不一致"));
+    let common = change("061234", "password123", "password123").await;
+    assert!(common.body.contains("太常见"), "{common:?}");
     let done = change("061234", "a-much-better-one", "a-much-better-one").await;
     assert!(
         done.status.is_success() || done.status.is_redirection(),
         "{done:?}"
     );
 
+    // The change ended the session: the student signs in again with the new password.
+    let after = app.post("/api/clearance", &[], Some(&cookie)).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{after:?}");
     let old = app
         .post(
             "/api/login",
@@ -385,4 +390,85 @@ async fn demo_data_seeds_only_into_an_empty_database() {
         .await
         .expect("count");
     assert_eq!(students, 4);
+}
+
+#[tokio::test]
+async fn the_initial_password_must_be_changed_before_anything_else() {
+    let app = TestApp::with_fresh_demo_students().await;
+    let first = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100003"), ("password", "2020100003")],
+            None,
+        )
+        .await;
+    assert!(first.status.is_success(), "{first:?}");
+    assert_eq!(
+        first.location.as_deref(),
+        Some("/password"),
+        "sent to change the password"
+    );
+    let cookie = first.cookie.expect("signed in");
+    let elsewhere = app.sign_in("2020100003", "2020100003").await;
+
+    for path in [
+        "/api/clearance",
+        "/api/submit_departure",
+        "/api/cancel_library_card",
+        "/api/departure",
+    ] {
+        let reply = app.post(path, &[], Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {reply:?}");
+        assert!(reply.body.contains("PasswordChangeRequired"), "{path}");
+    }
+    for page in ["/hall", "/clearance", "/completed"] {
+        let reply = app.page(page, Some(&cookie)).await;
+        assert_eq!(
+            reply.location.as_deref(),
+            Some("/password"),
+            "{page}: {reply:?}"
+        );
+    }
+    assert_eq!(
+        app.page("/password", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+
+    // The student number itself is refused as the new password.
+    let same = app
+        .post(
+            "/api/change_password",
+            &[
+                ("current_password", "2020100003"),
+                ("new_password", "2020100003"),
+                ("confirm_password", "2020100003"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST);
+    let changed = app
+        .post(
+            "/api/change_password",
+            &[
+                ("current_password", "2020100003"),
+                ("new_password", "safety-first-2020"),
+                ("confirm_password", "safety-first-2020"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert!(changed.status.is_success(), "{changed:?}");
+    assert_eq!(changed.location.as_deref(), Some("/login?changed=1"));
+
+    // Every session of the account ended, on every device.
+    for old in [&cookie, &elsewhere] {
+        assert_eq!(
+            app.post("/api/clearance", &[], Some(old)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let renewed = app.sign_in("2020100003", "safety-first-2020").await;
+    let reply = app.post("/api/clearance", &[], Some(&renewed)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
 }
