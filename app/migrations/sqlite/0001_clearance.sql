@@ -18,12 +18,18 @@ CREATE TABLE students (
     applied_on         TEXT NOT NULL                           -- 申请时间, YYYY-MM-DD
 ) STRICT;
 
--- Sign-in accounts. A student's account shares the student number (学号 is the user name).
+-- Sign-in accounts. Students sign in with the student number (学号 is the user name);
+-- department and graduate-school staff get accounts of their own roles. Every server
+-- function checks the role it needs, so a staff account never passes as a student.
 CREATE TABLE accounts (
-    student_number       TEXT PRIMARY KEY NOT NULL REFERENCES students (student_number),
-    role                 TEXT NOT NULL DEFAULT 'student' CHECK (role IN ('student')),
+    login          TEXT PRIMARY KEY NOT NULL,
+    role           TEXT NOT NULL CHECK (role IN ('student', 'library', 'archives', 'housing',
+                                                 'finance', 'graduate_school')),
+    -- The student behind a student account; NULL for staff.
+    student_number TEXT UNIQUE REFERENCES students (student_number),
     -- argon2id PHC string; the plain password is never stored anywhere.
-    password_hash        TEXT NOT NULL
+    password_hash  TEXT NOT NULL,
+    CHECK ((role = 'student') = (student_number IS NOT NULL))
 ) STRICT;
 
 -- 图书馆. Money is integer fen (1/100 yuan): exact, and SQLite has no decimal type.

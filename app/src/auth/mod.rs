@@ -18,7 +18,8 @@ use crate::AppError;
 /// Who is signed in, for the page header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    pub student_number: String,
+    /// The student number for a student.
+    pub login: String,
     pub name: String,
     /// Still on the initial password: every page but 修改密码 sends the student there.
     pub must_change_password: bool,
@@ -115,7 +116,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             }
             if let Some(account) = account.filter(|_| matches) {
                 throttle::record_success(&state.db, number).await?;
-                session::sign_in(number, account.session_generation).await?;
+                session::sign_in(&account.login, account.session_generation).await?;
                 audit(Event::LoginSucceeded).await;
                 // The initial password is changed before anything else.
                 leptos_axum::redirect(if account.must_change_password {
@@ -167,8 +168,7 @@ pub async fn logout() -> Result<(), AppError> {
         async {
             let state = crate::state::AppState::from_context()?;
             if let Some(signed_in) = session::signed_in(&state.db).await? {
-                let number = signed_in.student_number;
-                session::audit(&state.db, crate::db::audit::Event::Logout, &number).await;
+                session::audit(&state.db, crate::db::audit::Event::Logout, &signed_in.login).await;
             }
             session::sign_out().await?;
             leptos_axum::redirect("/login");
@@ -188,9 +188,9 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
             let Some(signed_in) = session::signed_in(&state.db).await? else {
                 return Ok(None);
             };
-            let name = accounts::display_name(&state.db, &signed_in.student_number).await?;
+            let name = accounts::display_name(&state.db, &signed_in.login).await?;
             Ok(name.map(|name| Me {
-                student_number: signed_in.student_number,
+                login: signed_in.login,
                 name,
                 must_change_password: signed_in.must_change_password,
             }))
@@ -215,7 +215,7 @@ pub async fn change_password(
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_signed_in(&state.db).await?.student_number;
+            let number = session::require_signed_in(&state.db).await?.login;
             if current_password.chars().count() > MAX_PASSWORD_CHARS {
                 return Err(AppError::BadRequest("当前密码不正确。".to_owned()));
             }

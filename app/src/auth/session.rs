@@ -10,7 +10,7 @@ use crate::{
     db::{Db, accounts},
 };
 
-const STUDENT_KEY: &str = "student_number";
+const LOGIN_KEY: &str = "login";
 /// The account's `session_generation` when the session was opened.
 const GENERATION_KEY: &str = "generation";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
@@ -19,7 +19,10 @@ const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 pub const ABSOLUTE_LIMIT_SECONDS: i64 = 12 * 60 * 60;
 
 pub struct SignedIn {
-    pub student_number: String,
+    pub login: String,
+    pub role: String,
+    /// Set for student accounts only.
+    pub student_number: Option<String>,
     pub must_change_password: bool,
 }
 
@@ -37,8 +40,8 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
         let session = session.clone();
         async move { session.get::<i64>(key).await.map_err(AppError::internal) }
     };
-    let Some(number) = session
-        .get::<String>(STUDENT_KEY)
+    let Some(login) = session
+        .get::<String>(LOGIN_KEY)
         .await
         .map_err(AppError::internal)?
     else {
@@ -46,7 +49,7 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
     };
     let opened_at = get(SIGNED_IN_AT_KEY).await?.unwrap_or(0);
     let generation = get(GENERATION_KEY).await?;
-    let account = accounts::session_state(db, &number).await?;
+    let account = accounts::session_state(db, &login).await?;
     let valid = within_absolute_limit(opened_at, unix_now())
         && account
             .as_ref()
@@ -56,18 +59,24 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
         return Ok(None);
     }
     Ok(account.map(|account| SignedIn {
-        student_number: number,
+        login,
+        role: account.role,
+        student_number: account.student_number,
         must_change_password: account.must_change_password,
     }))
 }
 
-/// The signed-in student's number. Anonymous: 401; initial password not yet changed: 403.
+/// The signed-in student's number. Anonymous: 401; initial password not yet changed,
+/// or signed in with another role: 403.
 pub async fn require_student(db: &Db) -> Result<String, AppError> {
     let signed_in = require_signed_in(db).await?;
     if signed_in.must_change_password {
         return Err(AppError::PasswordChangeRequired);
     }
-    Ok(signed_in.student_number)
+    match signed_in.student_number {
+        Some(number) if signed_in.role == accounts::STUDENT_ROLE => Ok(number),
+        _ => Err(AppError::Forbidden),
+    }
 }
 
 /// Any signed-in student, even one who still has to change the initial password.
@@ -76,11 +85,11 @@ pub async fn require_signed_in(db: &Db) -> Result<SignedIn, AppError> {
 }
 
 /// Starts a signed-in session under a new id, so an id planted before sign-in is worthless.
-pub async fn sign_in(student_number: &str, session_generation: i64) -> Result<(), AppError> {
+pub async fn sign_in(login: &str, session_generation: i64) -> Result<(), AppError> {
     let session = current_session().await?;
     session.cycle_id().await.map_err(AppError::internal)?;
     session
-        .insert(STUDENT_KEY, student_number)
+        .insert(LOGIN_KEY, login)
         .await
         .map_err(AppError::internal)?;
     session

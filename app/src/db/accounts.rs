@@ -1,86 +1,84 @@
-//! Sign-in accounts.
+//! Sign-in accounts: students (login = 学号) and, by role, staff.
 
 use super::Db;
 
+pub const STUDENT_ROLE: &str = "student";
+
 pub struct Account {
-    pub student_number: String,
+    pub login: String,
     pub password_hash: String,
-    pub must_change_password: bool,
     pub session_generation: i64,
+    pub must_change_password: bool,
 }
 
 /// What a session is checked against on every call.
 pub struct SessionState {
+    pub role: String,
+    /// Set for student accounts only.
+    pub student_number: Option<String>,
     pub must_change_password: bool,
     pub session_generation: i64,
 }
 
-/// Only students have accounts so far; the role is checked so that staff roles, when
-/// they come, never pass as students.
-const STUDENT: &str = "student";
-
-pub async fn find(db: &Db, student_number: &str) -> Result<Option<Account>, sqlx::Error> {
-    let row: Option<(String, String, bool, i64)> = sqlx::query_as(
-        "SELECT student_number, password_hash, must_change_password, session_generation
-         FROM accounts WHERE student_number = ? AND role = ?",
+pub async fn find(db: &Db, login: &str) -> Result<Option<Account>, sqlx::Error> {
+    let row: Option<(String, String, i64, bool)> = sqlx::query_as(
+        "SELECT login, password_hash, session_generation, must_change_password
+         FROM accounts WHERE login = ?",
     )
-    .bind(student_number)
-    .bind(STUDENT)
+    .bind(login)
     .fetch_optional(db)
     .await?;
     Ok(row.map(
-        |(student_number, password_hash, must_change_password, session_generation)| Account {
-            student_number,
+        |(login, password_hash, session_generation, must_change_password)| Account {
+            login,
             password_hash,
+            session_generation,
+            must_change_password,
+        },
+    ))
+}
+
+pub async fn session_state(db: &Db, login: &str) -> Result<Option<SessionState>, sqlx::Error> {
+    let row: Option<(String, Option<String>, bool, i64)> = sqlx::query_as(
+        "SELECT role, student_number, must_change_password, session_generation
+         FROM accounts WHERE login = ?",
+    )
+    .bind(login)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(
+        |(role, student_number, must_change_password, session_generation)| SessionState {
+            role,
+            student_number,
             must_change_password,
             session_generation,
         },
     ))
 }
 
-pub async fn session_state(
-    db: &Db,
-    student_number: &str,
-) -> Result<Option<SessionState>, sqlx::Error> {
-    let row: Option<(bool, i64)> = sqlx::query_as(
-        "SELECT must_change_password, session_generation
-         FROM accounts WHERE student_number = ? AND role = ?",
-    )
-    .bind(student_number)
-    .bind(STUDENT)
-    .fetch_optional(db)
-    .await?;
-    Ok(
-        row.map(|(must_change_password, session_generation)| SessionState {
-            must_change_password,
-            session_generation,
-        }),
-    )
-}
-
 /// Stores a new password hash; every session opened before it ends.
-pub async fn change_password(
-    db: &Db,
-    student_number: &str,
-    password_hash: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn change_password(db: &Db, login: &str, password_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE accounts
          SET password_hash = ?, must_change_password = 0,
              session_generation = session_generation + 1
-         WHERE student_number = ?",
+         WHERE login = ?",
     )
     .bind(password_hash)
-    .bind(student_number)
+    .bind(login)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The student's name, for the page header.
-pub async fn display_name(db: &Db, student_number: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT name FROM students WHERE student_number = ?")
-        .bind(student_number)
-        .fetch_optional(db)
-        .await
+/// The name shown in the page header: the student's name, or the staff login.
+pub async fn display_name(db: &Db, login: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(students.name, accounts.login)
+         FROM accounts LEFT JOIN students ON students.student_number = accounts.student_number
+         WHERE accounts.login = ?",
+    )
+    .bind(login)
+    .fetch_optional(db)
+    .await
 }

@@ -91,11 +91,15 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         .bind(student.enrolled_on)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO accounts (student_number, password_hash) VALUES (?, ?)")
-            .bind(student.number)
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO accounts (login, role, student_number, password_hash)
+             VALUES (?, 'student', ?, ?)",
+        )
+        .bind(student.number)
+        .bind(student.number)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
     }
 
     // The offices' facts, one statement per case of the source guide.

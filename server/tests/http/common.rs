@@ -28,7 +28,11 @@ impl TestApp {
     }
 
     async fn with_env(env: &[(&str, &str)]) -> Self {
-        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        // Server logs show up next to a failing test (warnings and errors only).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn")
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
         let config = Config::from_lookup(|name| {

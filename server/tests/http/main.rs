@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod common;
+mod concurrency;
 mod protection;
 mod security;
 mod shell;

@@ -167,3 +167,69 @@ async fn sign_ins_submissions_and_cancellations_are_audited_without_secrets() {
         assert!(!everything.contains(secret), "the trail holds no password");
     }
 }
+
+#[tokio::test]
+async fn a_staff_account_never_passes_as_a_student() {
+    let app = TestApp::with_demo_students().await;
+    let hash = app::auth::password::hash("library-desk-2020".to_owned())
+        .await
+        .expect("hash");
+    sqlx::query(
+        "INSERT INTO accounts (login, role, password_hash, must_change_password)
+         VALUES ('lib0001', 'library', ?, 0)",
+    )
+    .bind(hash)
+    .execute(&app.state.db)
+    .await
+    .expect("staff account");
+    let staff = app.sign_in("lib0001", "library-desk-2020").await;
+    for path in [
+        "/api/clearance",
+        "/api/submit_departure",
+        "/api/cancel_library_card",
+        "/api/departure",
+    ] {
+        let reply = app.post(path, &[], Some(&staff)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {reply:?}");
+        assert!(reply.body.contains("Forbidden"), "{path}");
+    }
+    // A student number smuggled in changes nothing.
+    let reply = app
+        .post(
+            "/api/clearance",
+            &[("student_number", "2020100001")],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn sign_in_issues_a_new_session_id_and_sign_out_ends_it() {
+    let app = TestApp::with_demo_students().await;
+    let planted = app.sign_in("2020100004", "150027").await;
+    // Signing in again from a browser that already holds a session gets a fresh id.
+    let reply = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", "061234")],
+            Some(&planted),
+        )
+        .await;
+    let fresh = reply.cookie.expect("a new session cookie");
+    assert_ne!(fresh, planted);
+    assert_eq!(
+        app.post("/api/clearance", &[], Some(&planted)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.post("/api/clearance", &[], Some(&fresh)).await.status,
+        StatusCode::OK
+    );
+
+    app.post("/api/logout", &[], Some(&fresh)).await;
+    assert_eq!(
+        app.post("/api/clearance", &[], Some(&fresh)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -196,6 +196,8 @@ async fn the_session_cookie_is_http_only_lax_and_secure() {
         "SameSite=Lax",
         "Secure",
         "Path=/",
+        // Idle sessions end after 30 minutes; every request pushes the end out again.
+        "Max-Age=1800",
     ] {
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
     }
