@@ -18,6 +18,9 @@ pub struct Config {
     /// so the session cookie cannot be `Secure` and no HSTS header is sent. Off by
     /// default: deployments are HTTPS.
     pub plain_http: bool,
+    /// `LIXIAO_REQUEST_TIMEOUT_SECS`: a request still running after this many seconds is
+    /// answered 408 and dropped (slow clients cannot hold connections for ever). Default 30.
+    pub request_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -64,12 +67,24 @@ impl Config {
         };
         let demo_data = switch("LIXIAO_DEMO_DATA")?;
         let plain_http = switch("LIXIAO_PLAIN_HTTP")?;
+        let timeout = read("LIXIAO_REQUEST_TIMEOUT_SECS", "30");
+        let request_timeout = match timeout.trim().parse::<u64>() {
+            Ok(seconds) if seconds > 0 => std::time::Duration::from_secs(seconds),
+            _ => {
+                return Err(ConfigError {
+                    name: "LIXIAO_REQUEST_TIMEOUT_SECS",
+                    value: timeout,
+                    reason: "expected a whole number of seconds above 0".to_owned(),
+                });
+            }
+        };
         Ok(Config {
             database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
             listen_addr,
             log_filter: read("RUST_LOG", DEFAULT_LOG_FILTER),
             demo_data,
             plain_http,
+            request_timeout,
         })
     }
 }

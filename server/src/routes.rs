@@ -1,7 +1,5 @@
 //! The HTTP surface: the Leptos pages and server functions, static files, `/healthz`.
 
-use std::time::Duration;
-
 use app::{App, shell, state::AppState};
 use axum::{
     Router,
@@ -23,15 +21,13 @@ use crate::{
     sessions,
 };
 
-/// A request still running after this is answered 408 and dropped.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
 pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
     let transport = Transport {
         https: !state.config.plain_http,
     };
+    let request_timeout = state.config.request_timeout;
     let sessions = sessions::layer(&state.db, transport.https).await?;
     let routes = generate_route_list(App);
     let context = {
@@ -62,7 +58,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         .layer(from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            request_timeout,
         ))
         .layer(from_fn(security::friendly_timeout))
         .layer(from_fn_with_state(transport, security::security_headers))

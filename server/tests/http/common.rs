@@ -27,7 +27,7 @@ impl TestApp {
         Self::with_env(&[("LIXIAO_PLAIN_HTTP", "1")]).await
     }
 
-    async fn with_env(env: &[(&str, &str)]) -> Self {
+    pub async fn with_env(env: &[(&str, &str)]) -> Self {
         // Server logs show up next to a failing test (warnings and errors only).
         let _ = tracing_subscriber::fmt()
             .with_env_filter("warn")

@@ -5,6 +5,8 @@ use axum::{
     http::{Request, StatusCode},
 };
 
+use futures_util::StreamExt;
+
 use crate::common::{Reply, TestApp};
 
 const HOST: &str = "lixiao.test";
@@ -236,4 +238,25 @@ async fn oversized_requests_get_413_and_nothing_is_read() {
         app.send(request).await.status(),
         StatusCode::PAYLOAD_TOO_LARGE
     );
+}
+
+#[tokio::test]
+async fn a_request_that_dawdles_past_the_timeout_gets_408() {
+    let app = TestApp::with_env(&[("LIXIAO_REQUEST_TIMEOUT_SECS", "1")]).await;
+    // A client that sends half a body and then stalls.
+    let body = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>("student_number=1".to_owned())
+    })
+    .chain(futures_util::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        Ok("&password=x".to_owned())
+    }));
+    let request = Request::post("/api/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(Body::from_stream(body))
+        .expect("request");
+    let reply = Reply::read(app.send(request).await).await;
+    assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT, "{reply:?}");
+    assert!(reply.body.contains("请求超时"), "{}", reply.body);
 }
