@@ -117,6 +117,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_migration_that_no_longer_matches_stops_the_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
+        let db = open(&url).await.expect("opens");
+        // As if the schema file had been edited after this database was migrated.
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1")
+            .execute(&db)
+            .await
+            .expect("tamper");
+        db.close().await;
+        let error = open(&url)
+            .await
+            .expect_err("must not start on a mismatched schema");
+        assert!(matches!(error, OpenError::Migrate(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("migration failed, the server will not start")
+        );
+    }
+
+    #[tokio::test]
     async fn a_bad_url_is_reported_not_panicked() {
         let error = open("postgres-but-not-really://x")
             .await
