@@ -53,20 +53,19 @@ impl AppError {
     /// back to the page, which then shows the message.
     #[cfg(feature = "ssr")]
     pub fn mark_response(&self) {
-        use leptos::prelude::use_context;
-        let Some(parts) = use_context::<http::request::Parts>() else {
+        let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
             return;
         };
-        let accepts_html = parts
-            .headers
-            .get(http::header::ACCEPT)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.contains("text/html"));
-        if !parts.uri.path().starts_with(crate::API_PREFIX) || accepts_html {
-            return;
+        if parts.uri.path().starts_with(crate::API_PREFIX) && !accepts_html(&parts.headers) {
+            self.set_response_status();
         }
+    }
+
+    /// Sets this error's HTTP status on the response being built (a page or a call).
+    #[cfg(feature = "ssr")]
+    pub fn set_response_status(&self) {
         if let (Some(response), Ok(status)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
             http::StatusCode::from_u16(self.status_code()),
         ) {
             response.set_status(status);
@@ -107,6 +106,15 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             _ => AppError::Internal,
         }
     }
+}
+
+/// Whether the request comes from a browser navigation or a plain form (not from script).
+#[cfg(feature = "ssr")]
+pub fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.contains("text/html"))
 }
 
 /// Arguments the server could not read: the caller's mistake, answered 400.

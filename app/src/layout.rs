@@ -89,12 +89,7 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(response), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(error.status_code()),
-    ) {
-        response.set_status(status);
-    }
+    error.set_response_status();
     match error {
         AppError::Unauthenticated => return view! { <Redirect path="/login" /> }.into_any(),
         AppError::PasswordChangeRequired => {

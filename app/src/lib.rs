@@ -14,6 +14,8 @@ pub use error::AppError;
 pub const API_PREFIX: &str = "/api/";
 
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;

@@ -69,11 +69,7 @@ fn same_origin(headers: &HeaderMap, transport: Transport) -> bool {
 
 /// An error answer in the form the caller reads: JSON for script, a short page for a form.
 pub fn refusal(request_headers: &HeaderMap, status: StatusCode, error: AppError) -> Response {
-    let wants_html = request_headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"));
-    if wants_html {
+    if app::error::accepts_html(request_headers) {
         let page = format!(
             "<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

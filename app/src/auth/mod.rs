@@ -94,7 +94,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             let state = AppState::from_context()?;
             let client = session::client_addr();
             let audit = |event| session::audit(&state.db, event, number);
-            let now = session::unix_now();
+            let now = crate::clock::unix_now();
 
             if let Some(addr) = client
                 && !state.login_limiter.allows(addr, std::time::Instant::now())
@@ -147,15 +147,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
 /// The lockout message: when to retry, in Beijing time.
 #[cfg(feature = "ssr")]
 fn locked(until: i64) -> AppError {
-    let at = time::OffsetDateTime::from_unix_timestamp(until)
-        .map(|moment| moment.to_offset(time::macros::offset!(+8)))
-        .ok()
-        .and_then(|moment| {
-            moment
-                .format(time::macros::format_description!("[hour]:[minute]"))
-                .ok()
-        })
-        .unwrap_or_default();
+    let at = crate::clock::beijing_hour_minute(until);
     AppError::TooManyRequests(format!(
         "密码错误次数过多，该学号已暂时锁定，请于 {at}（北京时间）后重试。如需帮助请致电 {}。",
         crate::error::IT_HELP_PHONE

@@ -50,7 +50,7 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
     let opened_at = get(SIGNED_IN_AT_KEY).await?.unwrap_or(0);
     let generation = get(GENERATION_KEY).await?;
     let account = accounts::session_state(db, &login).await?;
-    let valid = within_absolute_limit(opened_at, unix_now())
+    let valid = within_absolute_limit(opened_at, crate::clock::unix_now())
         && account
             .as_ref()
             .is_some_and(|account| Some(account.session_generation) == generation);
@@ -97,7 +97,7 @@ pub async fn sign_in(login: &str, session_generation: i64) -> Result<(), AppErro
         .await
         .map_err(AppError::internal)?;
     session
-        .insert(SIGNED_IN_AT_KEY, unix_now())
+        .insert(SIGNED_IN_AT_KEY, crate::clock::unix_now())
         .await
         .map_err(AppError::internal)
 }
@@ -113,10 +113,6 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Whether a session opened at `opened_at` may still be used at `now` (Unix seconds).
 pub fn within_absolute_limit(opened_at: i64, now: i64) -> bool {
     (0..ABSOLUTE_LIMIT_SECONDS).contains(&(now - opened_at))
-}
-
-pub fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// The address the request came from, when the server knows it.

@@ -28,21 +28,6 @@ pub struct ClearanceView {
 pub const ALREADY_SUBMITTED: &str =
     "您的离校流程已提交，离校流程只能提交一次。可在“个人中心-已完成事项”中查看并打印。";
 
-/// Beijing time now, as the pages show it (`YYYY-MM-DD HH:MM:SS`).
-#[cfg(feature = "ssr")]
-fn beijing_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8))
-}
-
-#[cfg(feature = "ssr")]
-fn format_time(moment: time::OffsetDateTime) -> String {
-    moment
-        .format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second]"
-        ))
-        .unwrap_or_default()
-}
-
 /// The signed-in student's clearance. The student comes from the session, never an argument.
 #[server(prefix = "/api", endpoint = "clearance")]
 pub async fn get_clearance() -> Result<ClearanceView, AppError> {
@@ -74,7 +59,7 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state.db).await?;
-            let now = format_time(beijing_now());
+            let now = crate::clock::date_time(crate::clock::beijing_now());
             match clearance::cancel_library_card(&state.db, &number, &now).await? {
                 CancelOutcome::Cancelled => {
                     session::audit(&state.db, Event::LibraryCardCancelled, &number).await;
@@ -106,12 +91,14 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state.db).await?;
-            let now = beijing_now();
+            let now = crate::clock::beijing_now();
             let date = now
                 .format(time::macros::format_description!("[year][month][day]"))
                 .map_err(AppError::internal)?;
             let slip = submission::slip_number(&date, &number);
-            match clearance::submit(&state.db, &number, &format_time(now), &slip).await? {
+            match clearance::submit(&state.db, &number, &crate::clock::date_time(now), &slip)
+                .await?
+            {
                 SubmitOutcome::Submitted(submitted) => {
                     session::audit(&state.db, Event::DepartureSubmitted, &number).await;
                     leptos_axum::redirect("/clearance");
