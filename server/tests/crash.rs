@@ -3,10 +3,10 @@
 //! submissions is cut short by SIGKILL; after a restart every acknowledged submission is
 //! there, and nothing is half-written.
 
+mod support;
+
 use std::{
-    net::{SocketAddr, TcpListener},
-    path::Path,
-    process::{Child, Command, Stdio},
+    net::SocketAddr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -15,10 +15,7 @@ use std::{
 };
 
 use app::clearance::{rules, submission::Departure};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use support::{free_port, http, start, wait_until_up};
 
 const STUDENTS: usize = 60;
 const PASSWORD: &str = "crash-test-password";
@@ -34,7 +31,7 @@ async fn prepare(url: &str) {
         for statement in [
             "INSERT INTO students VALUES (?, '测试', '男', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
             "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES (?, 'student', ?, ?, 0)",
-            "INSERT INTO library_records VALUES (?, 0, 0, 0, '2021-06-01 09:00:00', '审核通过')",
+            "INSERT INTO library_records VALUES (?, 0, 0, 0, '2021-06-01T01:00:00Z', '审核通过')",
             "INSERT INTO archives_records VALUES (?, '已审核')",
         ] {
             let query = sqlx::query(statement).bind(&number);
@@ -49,75 +46,6 @@ async fn prepare(url: &str) {
     db.close().await;
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("port")
-}
-
-fn start(dir: &Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("lixiao.db").display()),
-        )
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", dir.display().to_string())
-        .env("LEPTOS_OUTPUT_NAME", "lixiao")
-        .env("LIXIAO_PLAIN_HTTP", "1")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts")
-}
-
-/// One HTTP/1.1 request over a fresh connection; returns the status and the raw head+body.
-async fn http(
-    addr: SocketAddr,
-    path: &str,
-    body: &str,
-    cookie: Option<&str>,
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).await.ok()?;
-    let cookie = cookie
-        .map(|c| format!("Cookie: {c}\r\n"))
-        .unwrap_or_default();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Accept: application/json\r\n{cookie}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.ok()?;
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    Some((status, text))
-}
-
-async fn wait_until_up(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(mut stream) = TcpStream::connect(addr).await {
-            let request =
-                format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-            let mut response = String::new();
-            if stream.write_all(request.as_bytes()).await.is_ok()
-                && stream.read_to_string(&mut response).await.is_ok()
-                && response.starts_with("HTTP/1.1 200")
-            {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not come up on {addr}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_submissions_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -125,7 +53,7 @@ async fn acknowledged_submissions_survive_kill_9() {
     prepare(&url).await;
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let mut server = start(dir.path(), port);
+    let mut server = start(dir.path(), port, &[]);
     wait_until_up(addr).await;
 
     // Every student signs in first (not part of the storm).
@@ -175,7 +103,7 @@ async fn acknowledged_submissions_survive_kill_9() {
     let acknowledged = acknowledged.lock().expect("lock").clone();
 
     // Restart on the same file and look at what survived.
-    let mut server = start(dir.path(), port);
+    let mut server = start(dir.path(), port, &[]);
     wait_until_up(addr).await;
     server.kill().expect("stop");
     server.wait().expect("reaped");
