@@ -21,6 +21,15 @@ pub struct Config {
     /// `LIXIAO_REQUEST_TIMEOUT_SECS`: a request still running after this many seconds is
     /// answered 408 and dropped (slow clients cannot hold connections for ever). Default 30.
     pub request_timeout: std::time::Duration,
+    /// `LIXIAO_TRUSTED_PROXIES`: reverse proxies (addresses or CIDR blocks, comma-separated)
+    /// whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed. Empty by default: the
+    /// TCP peer is the client.
+    pub trusted_proxies: crate::net::TrustedProxies,
+    /// `LIXIAO_SESSION_IDLE_SECS`: a session unused this long ends. Default 1800 (30 minutes).
+    pub session_idle: std::time::Duration,
+    /// `LIXIAO_SESSION_MAX_SECS`: however active, a session ends this long after sign-in.
+    /// Default 43200 (12 hours).
+    pub session_max: std::time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -67,17 +76,27 @@ impl Config {
         };
         let demo_data = switch("LIXIAO_DEMO_DATA")?;
         let plain_http = switch("LIXIAO_PLAIN_HTTP")?;
-        let timeout = read("LIXIAO_REQUEST_TIMEOUT_SECS", "30");
-        let request_timeout = match timeout.trim().parse::<u64>() {
-            Ok(seconds) if seconds > 0 => std::time::Duration::from_secs(seconds),
-            _ => {
-                return Err(ConfigError {
-                    name: "LIXIAO_REQUEST_TIMEOUT_SECS",
-                    value: timeout,
+        let seconds = |name: &'static str, default: &str| {
+            let value = read(name, default);
+            match value.trim().parse::<u64>() {
+                Ok(seconds) if seconds > 0 => Ok(std::time::Duration::from_secs(seconds)),
+                _ => Err(ConfigError {
+                    name,
+                    value,
                     reason: "expected a whole number of seconds above 0".to_owned(),
-                });
+                }),
             }
         };
+        let request_timeout = seconds("LIXIAO_REQUEST_TIMEOUT_SECS", "30")?;
+        let session_idle = seconds("LIXIAO_SESSION_IDLE_SECS", "1800")?;
+        let session_max = seconds("LIXIAO_SESSION_MAX_SECS", "43200")?;
+        let proxies = read("LIXIAO_TRUSTED_PROXIES", "");
+        let trusted_proxies =
+            crate::net::TrustedProxies::parse(&proxies).map_err(|reason| ConfigError {
+                name: "LIXIAO_TRUSTED_PROXIES",
+                value: proxies.clone(),
+                reason,
+            })?;
         Ok(Config {
             database_url: read("DATABASE_URL", DEFAULT_DATABASE_URL),
             listen_addr,
@@ -85,6 +104,9 @@ impl Config {
             demo_data,
             plain_http,
             request_timeout,
+            trusted_proxies,
+            session_idle,
+            session_max,
         })
     }
 }
@@ -101,6 +123,12 @@ mod tests {
         assert_eq!(config.log_filter, DEFAULT_LOG_FILTER);
         assert!(!config.demo_data, "demo data only on request");
         assert!(!config.plain_http, "HTTPS unless told otherwise");
+        assert!(
+            config.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
+        assert_eq!(config.session_idle.as_secs(), 30 * 60);
+        assert_eq!(config.session_max.as_secs(), 12 * 3600);
     }
 
     #[test]
@@ -122,6 +150,19 @@ mod tests {
         .expect("valid");
         assert_eq!(config.database_url, "sqlite::memory:");
         assert_eq!(config.listen_addr.port(), 8080);
+    }
+
+    #[test]
+    fn a_bad_proxy_list_or_limit_names_the_variable() {
+        for (variable, value) in [
+            ("LIXIAO_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("LIXIAO_SESSION_IDLE_SECS", "0"),
+            ("LIXIAO_SESSION_MAX_SECS", "soon"),
+        ] {
+            let error = Config::from_lookup(|name| (name == variable).then(|| value.to_owned()))
+                .expect_err("must be refused");
+            assert_eq!(error.name, variable);
+        }
     }
 
     #[test]

@@ -16,19 +16,19 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{
-    security::{self, Transport},
-    sessions,
-};
+use crate::{security, sessions};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
 pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
-    let transport = Transport {
-        https: !state.config.plain_http,
-    };
+    let https = !state.config.plain_http;
     let request_timeout = state.config.request_timeout;
-    let sessions = sessions::layer(&state.db, transport.https).await?;
+    let sessions = sessions::layer(&state.db, https, state.config.session_idle).await?;
+    sessions::spawn_clean_up(state.db.clone());
+    let clients = security::Clients {
+        proxies: state.config.trusted_proxies.clone(),
+        https_by_default: https,
+    };
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -50,18 +50,20 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         .with_state(state);
 
     // Each layer wraps the ones before it, so read from the bottom up: every request is
-    // logged, every answer gets the security headers, then the limits, the cross-site
-    // check and the session apply in that order.
+    // logged, its client is worked out (behind trusted proxies too), every answer gets the
+    // security headers, then the limits, the cross-site check and the session apply in
+    // that order.
     Ok(app
         .layer(sessions)
-        .layer(from_fn_with_state(transport, security::refuse_cross_site))
+        .layer(from_fn(security::refuse_cross_site))
         .layer(from_fn(security::limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
         .layer(from_fn(security::friendly_timeout))
-        .layer(from_fn_with_state(transport, security::security_headers))
+        .layer(from_fn(security::security_headers))
+        .layer(from_fn_with_state(clients, security::identify_client))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -12,11 +12,47 @@ use axum::{
 
 use app::AppError;
 
-/// Whether the site is served over HTTPS (cookies `Secure`, HSTS). Off only by the
-/// documented switch for plain-HTTP local runs.
-#[derive(Clone, Copy)]
-pub struct Transport {
-    pub https: bool,
+/// How to tell who the client is: the trusted reverse proxies, and whether the site is
+/// served over HTTPS when no trusted proxy says otherwise (it is, unless the documented
+/// switch for plain-HTTP local runs is on).
+#[derive(Clone)]
+pub struct Clients {
+    pub proxies: app::net::TrustedProxies,
+    pub https_by_default: bool,
+}
+
+/// Works out the client (address, HTTPS or not) once per request and hands it on as a
+/// request extension: the sign-in limits, the audit trail, the cross-site check and HSTS
+/// all read it from there.
+pub async fn identify_client(
+    State(clients): State<Clients>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(addr)| addr.ip());
+    let client = app::net::ClientInfo::resolve(
+        peer,
+        request.headers(),
+        &clients.proxies,
+        clients.https_by_default,
+    );
+    request.extensions_mut().insert(client);
+    next.run(request).await
+}
+
+/// The client worked out by [`identify_client`].
+fn client_of(request: &Request) -> app::net::ClientInfo {
+    request
+        .extensions()
+        .get::<app::net::ClientInfo>()
+        .copied()
+        .unwrap_or(app::net::ClientInfo {
+            addr: None,
+            https: true,
+        })
 }
 
 /// Refuses state-changing requests that a browser sent from another origin.
@@ -24,12 +60,9 @@ pub struct Transport {
 /// Browsers label every request with `Sec-Fetch-Site` and every POST with `Origin`;
 /// a forged cross-site form or fetch carries one of them and is refused with 403.
 /// Requests with neither come from programs, not from a victim's browser.
-pub async fn refuse_cross_site(
-    State(transport): State<Transport>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if is_safe(request.method()) || same_origin(request.headers(), transport) {
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    let https = client_of(&request).https;
+    if is_safe(request.method()) || same_origin(request.headers(), https) {
         return next.run(request).await;
     }
     tracing::warn!(
@@ -50,7 +83,7 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn same_origin(headers: &HeaderMap, transport: Transport) -> bool {
+fn same_origin(headers: &HeaderMap, https: bool) -> bool {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         // "none" is the user's own action (a bookmark, the address bar), never a forgery.
@@ -61,7 +94,7 @@ fn same_origin(headers: &HeaderMap, transport: Transport) -> bool {
     match text(header::ORIGIN) {
         None => true,
         Some(origin) => {
-            let scheme = if transport.https { "https" } else { "http" };
+            let scheme = if https { "https" } else { "http" };
             text(header::HOST).is_some_and(|host| origin == format!("{scheme}://{host}"))
         }
     }
@@ -89,11 +122,8 @@ pub fn refusal(request_headers: &HeaderMap, status: StatusCode, error: AppError)
 
 /// Headers every response gets. Pages set their own Content-Security-Policy (it carries
 /// the per-response script nonce); anything else gets the strictest one.
-pub async fn security_headers(
-    State(transport): State<Transport>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let https = client_of(&request).https;
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
@@ -111,7 +141,7 @@ pub async fn security_headers(
             "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         );
     }
-    if transport.https {
+    if https {
         set(
             headers,
             "strict-transport-security",

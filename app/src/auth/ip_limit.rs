@@ -1,10 +1,10 @@
-//! A generous per-client-address limit on failed sign-ins. Students share campus NAT
-//! addresses, so the limit is high: it stops guessing at scale, not a dormitory
-//! logging in. Kept in memory per server, which is enough for its purpose.
+//! A generous per-client limit on wrong passwords (sign-ins and password changes).
+//! Students share campus NAT addresses, so the limit is high: it stops guessing at
+//! scale, not a dormitory logging in. Clients are counted by
+//! [`crate::net::ClientInfo::limit_key`] (IPv6 per /64). Kept in memory per server.
 
 use std::{
     collections::{HashMap, VecDeque},
-    net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -15,17 +15,17 @@ pub const WINDOW: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Default)]
 pub struct IpLimiter {
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl IpLimiter {
     /// Whether `addr` may try another sign-in at `now`.
-    pub fn allows(&self, addr: IpAddr, now: Instant) -> bool {
+    pub fn allows(&self, client: &str, now: Instant) -> bool {
         let mut failures = self
             .failures
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match failures.get_mut(&addr) {
+        match failures.get_mut(client) {
             None => true,
             Some(times) => {
                 forget_old(times, now);
@@ -34,7 +34,7 @@ impl IpLimiter {
         }
     }
 
-    pub fn record_failure(&self, addr: IpAddr, now: Instant) {
+    pub fn record_failure(&self, client: &str, now: Instant) {
         let mut failures = self
             .failures
             .lock()
@@ -46,7 +46,7 @@ impl IpLimiter {
                 !times.is_empty()
             });
         }
-        let times = failures.entry(addr).or_default();
+        let times = failures.entry(client.to_owned()).or_default();
         forget_old(times, now);
         times.push_back(now);
     }
@@ -68,8 +68,8 @@ mod tests {
     #[test]
     fn an_address_is_limited_after_many_failures_and_freed_after_the_window() {
         let limiter = IpLimiter::default();
-        let addr: IpAddr = "10.1.2.3".parse().expect("address");
-        let other: IpAddr = "10.1.2.4".parse().expect("address");
+        let addr = "10.1.2.3";
+        let other = "10.1.2.4";
         let start = Instant::now();
         for _ in 0..MAX_FAILURES {
             assert!(limiter.allows(addr, start));

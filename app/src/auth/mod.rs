@@ -1,6 +1,8 @@
 //! Signing in and out (统一身份认证) and changing the password.
 
 #[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
 pub mod ip_limit;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -18,8 +20,6 @@ use crate::AppError;
 /// Who is signed in, for the page header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
-    /// The student number for a student.
-    pub login: String,
     pub name: String,
     /// Still on the initial password: every page but 修改密码 sends the student there.
     pub must_change_password: bool,
@@ -64,7 +64,12 @@ pub fn validate_new_password(
     if new != confirm {
         return Err(AppError::BadRequest("两次输入的新密码不一致。".to_owned()));
     }
-    if new == student_number || is_common_password(new) {
+    if new == student_number {
+        return Err(AppError::BadRequest(
+            "新密码不能使用学号：学号是公开的，别人一猜就中。".to_owned(),
+        ));
+    }
+    if is_common_password(new) {
         return Err(AppError::BadRequest(
             "这个密码太常见，容易被猜到，请换一个。".to_owned(),
         ));
@@ -83,7 +88,11 @@ pub fn is_common_password(password: &str) -> bool {
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(student_number: String, password: String) -> Result<(), AppError> {
     use crate::{
-        db::{accounts, audit::Event, throttle},
+        auth::guard::{Attempt, locked},
+        db::{
+            accounts,
+            audit::{self, Event, Who},
+        },
         error::respond,
         state::AppState,
     };
@@ -92,17 +101,11 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             validate_login(&student_number, &password)?;
             let number = student_number.trim();
             let state = AppState::from_context()?;
-            let client = session::client_addr();
-            let audit = |event| session::audit(&state.db, event, number);
-            let now = crate::clock::unix_now();
+            let client = session::client();
+            let typed = Who::typed(number, client.addr.map(|addr| addr.to_string()));
+            let attempt = Attempt::new(&state, number, client);
 
-            if let Some(addr) = client
-                && !state.login_limiter.allows(addr, std::time::Instant::now())
-            {
-                return Err(AppError::TooManyRequests(
-                    "登录尝试过于频繁，请稍后再试。".to_owned(),
-                ));
-            }
+            attempt.admit().await?;
             let account = accounts::find(&state.db, number).await?;
             let stored = account
                 .as_ref()
@@ -110,14 +113,18 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             // Verify even for an unknown number or a locked one, so every case takes the same time.
             let matches = password::verify(password, stored).await;
 
-            if let Some(until) = throttle::locked_until(&state.db, number, now).await? {
-                audit(Event::LoginRefusedLocked).await;
+            if let Some(until) = attempt.locked_until().await? {
+                audit::record(&state.db, Event::LoginRefusedLocked, &typed).await?;
                 return Err(locked(until));
             }
             if let Some(account) = account.filter(|_| matches) {
-                throttle::record_success(&state.db, number).await?;
+                attempt.succeeded().await?;
                 session::sign_in(&account.login, account.session_generation).await?;
-                audit(Event::LoginSucceeded).await;
+                let who = Who {
+                    actor: Some(account.login.clone()),
+                    ..typed
+                };
+                audit::record(&state.db, Event::LoginSucceeded, &who).await?;
                 // The initial password is changed before anything else.
                 leptos_axum::redirect(if account.must_change_password {
                     "/password"
@@ -126,15 +133,10 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
                 });
                 return Ok(());
             }
-            if let Some(addr) = client {
-                state
-                    .login_limiter
-                    .record_failure(addr, std::time::Instant::now());
-            }
-            audit(Event::LoginFailed).await;
-            match throttle::record_failure(&state.db, number, now).await? {
+            audit::record(&state.db, Event::LoginFailed, &typed).await?;
+            match attempt.failed().await? {
                 Some(until) => {
-                    audit(Event::AccountLocked).await;
+                    audit::record(&state.db, Event::AccountLocked, &typed).await?;
                     Err(locked(until))
                 }
                 None => Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned())),
@@ -144,23 +146,13 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
     )
 }
 
-/// The lockout message: when to retry, in Beijing time.
-#[cfg(feature = "ssr")]
-fn locked(until: i64) -> AppError {
-    let at = crate::clock::beijing_hour_minute(until);
-    AppError::TooManyRequests(format!(
-        "密码错误次数过多，该学号已暂时锁定，请于 {at}（北京时间）后重试。如需帮助请致电 {}。",
-        crate::error::IT_HELP_PHONE
-    ))
-}
-
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     crate::error::respond(
         async {
             let state = crate::state::AppState::from_context()?;
-            if let Some(signed_in) = session::signed_in(&state.db).await? {
-                session::audit(&state.db, crate::db::audit::Event::Logout, &signed_in.login).await;
+            if let Some(signed_in) = session::signed_in(&state).await? {
+                session::audit(&state, crate::db::audit::Event::Logout, &signed_in.login).await?;
             }
             session::sign_out().await?;
             leptos_axum::redirect("/login");
@@ -177,12 +169,11 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let Some(signed_in) = session::signed_in(&state.db).await? else {
+            let Some(signed_in) = session::signed_in(&state).await? else {
                 return Ok(None);
             };
             let name = accounts::display_name(&state.db, &signed_in.login).await?;
             Ok(name.map(|name| Me {
-                login: signed_in.login,
                 name,
                 must_change_password: signed_in.must_change_password,
             }))
@@ -192,7 +183,9 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
 }
 
 /// Changes the password. Every session of the account ends, this one too: the student
-/// signs in again with the new password.
+/// signs in again with the new password. The current password is a password check like
+/// a sign-in, with the same limits: an unattended signed-in browser is no free guessing
+/// machine, and the session ends once the lock triggers.
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
@@ -200,6 +193,7 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::{
+        auth::guard::{Attempt, locked},
         db::{accounts, audit::Event},
         error::respond,
         state::AppState,
@@ -207,9 +201,10 @@ pub async fn change_password(
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_signed_in(&state.db).await?.login;
+            let number = session::require_signed_in(&state).await?.login;
+            let wrong_current = || AppError::BadRequest("当前密码不正确。".to_owned());
             if current_password.chars().count() > MAX_PASSWORD_CHARS {
-                return Err(AppError::BadRequest("当前密码不正确。".to_owned()));
+                return Err(wrong_current());
             }
             validate_new_password(&new_password, &confirm_password, &number)?;
             if new_password == current_password {
@@ -217,17 +212,34 @@ pub async fn change_password(
                     "新密码不能与当前密码相同。".to_owned(),
                 ));
             }
+            let attempt = Attempt::new(&state, &number, session::client());
+            attempt.admit().await?;
             let stored = accounts::find(&state.db, &number)
                 .await?
                 .map(|a| a.password_hash);
-            if !password::verify(current_password, stored).await {
-                return Err(AppError::BadRequest("当前密码不正确。".to_owned()));
+            let matches = password::verify(current_password, stored).await;
+            let lock = match attempt.locked_until().await? {
+                Some(until) => Some(until),
+                None if !matches => {
+                    session::audit(&state, Event::PasswordChangeFailed, &number).await?;
+                    match attempt.failed().await? {
+                        Some(until) => Some(until),
+                        None => return Err(wrong_current()),
+                    }
+                }
+                None => None,
+            };
+            if let Some(until) = lock {
+                session::audit(&state, Event::PasswordChangeLocked, &number).await?;
+                session::sign_out().await?;
+                return Err(locked(until));
             }
+            attempt.succeeded().await?;
             let hash = password::hash(new_password)
                 .await
                 .map_err(AppError::internal)?;
             accounts::change_password(&state.db, &number, &hash).await?;
-            session::audit(&state.db, Event::PasswordChanged, &number).await;
+            session::audit(&state, Event::PasswordChanged, &number).await?;
             session::sign_out().await?;
             leptos_axum::redirect("/login?changed=1");
             Ok(())
@@ -288,6 +300,11 @@ mod tests {
         ] {
             assert!(validate_new_password(weak, weak, number).is_err(), "{weak}");
         }
+        assert!(
+            validate_new_password(number, number, number)
+                .is_err_and(|error| error.to_string().contains("不能使用学号")),
+            "the student number is refused as such"
+        );
         assert!(is_common_password("P@SSW0RD"));
         assert!(!is_common_password("mining-engineer-2020"));
     }

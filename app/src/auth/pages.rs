@@ -52,8 +52,8 @@ pub fn LoginPage() -> impl IntoView {
             <div class="help">
                 <h2>"登录说明"</h2>
                 <p>
-                    "用户名为学号，初始密码为身份证号码后 6 位，如有字母均为大写；"
-                    "如登录不对或无身份证，密码请用学号。"
+                    "用户名为学号。初始密码为身份证号码后 6 位，如有字母均为大写；"
+                    "学校没有登记身份证号码的同学，初始密码为学号。首次登录后须修改初始密码。"
                 </p>
                 <p>
                     "如果统一身份认证登录密码不对，请手持校园卡（或者身份证）拍照，和学号一起发送到服务邮箱 "
@@ -84,7 +84,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
                 <h1 id="password-title">"修改密码"</h1>
                 <Show when=first_time>
                     <p class="notice warning" role="status">
-                        "首次登录请先修改初始密码。初始密码由身份证号码推得，容易被他人猜到。"
+                        "首次登录请先修改初始密码。初始密码（身份证号码后 6 位，或学号）容易被他人猜到。"
                     </p>
                 </Show>
                 <ActionForm action=change>

@@ -1,22 +1,32 @@
 //! Who is signed in: the server-side session, checked against the account on every call.
 
-use std::net::{IpAddr, SocketAddr};
+//!
+//! Two limits (both configurable, see `Config`): a session unused for the idle limit
+//! (30 minutes) ends, and however active, it ends at the absolute limit (12 hours) after
+//! sign-in. The session store only writes a session (and so pushes its expiry out) when
+//! it changes, so activity is recorded as a change: at most once per
+//! [`touch_interval`], which keeps departure-day page views from writing on every request.
 
-use axum::extract::ConnectInfo;
+use std::{net::IpAddr, time::Duration};
+
 use tower_sessions::Session;
 
 use crate::{
     AppError,
-    db::{Db, accounts},
+    db::{
+        accounts,
+        audit::{self, Event, Who},
+    },
+    net::ClientInfo,
+    state::AppState,
 };
 
 const LOGIN_KEY: &str = "login";
 /// The account's `session_generation` when the session was opened.
 const GENERATION_KEY: &str = "generation";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
-
-/// However active, a session ends 12 hours after sign-in (the idle limit is in the cookie layer).
-pub const ABSOLUTE_LIMIT_SECONDS: i64 = 12 * 60 * 60;
+/// When the session was last marked as used (Unix seconds).
+const SEEN_AT_KEY: &str = "seen_at";
 
 pub struct SignedIn {
     pub login: String,
@@ -34,7 +44,8 @@ pub async fn current_session() -> Result<Session, AppError> {
 
 /// The signed-in account, or `None` when there is no session, it is past its absolute
 /// limit, or the password has changed since it was opened (then it is ended here).
-pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
+/// A valid session is marked as used, which extends its idle limit.
+pub async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, AppError> {
     let session = current_session().await?;
     let get = |key: &'static str| {
         let session = session.clone();
@@ -49,14 +60,22 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
     };
     let opened_at = get(SIGNED_IN_AT_KEY).await?.unwrap_or(0);
     let generation = get(GENERATION_KEY).await?;
-    let account = accounts::session_state(db, &login).await?;
-    let valid = within_absolute_limit(opened_at, crate::clock::unix_now())
+    let account = accounts::session_state(&state.db, &login).await?;
+    let now = crate::clock::unix_now();
+    let valid = within_absolute_limit(opened_at, now, state.config.session_max)
         && account
             .as_ref()
             .is_some_and(|account| Some(account.session_generation) == generation);
     if !valid {
         session.flush().await.map_err(AppError::internal)?;
         return Ok(None);
+    }
+    let seen_at = get(SEEN_AT_KEY).await?.unwrap_or(opened_at);
+    if needs_touch(seen_at, now, state.config.session_idle) {
+        session
+            .insert(SEEN_AT_KEY, now)
+            .await
+            .map_err(AppError::internal)?;
     }
     Ok(account.map(|account| SignedIn {
         login,
@@ -68,8 +87,8 @@ pub async fn signed_in(db: &Db) -> Result<Option<SignedIn>, AppError> {
 
 /// The signed-in student's number. Anonymous: 401; initial password not yet changed,
 /// or signed in with another role: 403.
-pub async fn require_student(db: &Db) -> Result<String, AppError> {
-    let signed_in = require_signed_in(db).await?;
+pub async fn require_student(state: &AppState) -> Result<String, AppError> {
+    let signed_in = require_signed_in(state).await?;
     if signed_in.must_change_password {
         return Err(AppError::PasswordChangeRequired);
     }
@@ -80,8 +99,8 @@ pub async fn require_student(db: &Db) -> Result<String, AppError> {
 }
 
 /// Any signed-in student, even one who still has to change the initial password.
-pub async fn require_signed_in(db: &Db) -> Result<SignedIn, AppError> {
-    signed_in(db).await?.ok_or(AppError::Unauthenticated)
+pub async fn require_signed_in(state: &AppState) -> Result<SignedIn, AppError> {
+    signed_in(state).await?.ok_or(AppError::Unauthenticated)
 }
 
 /// Starts a signed-in session under a new id, so an id planted before sign-in is worthless.
@@ -96,8 +115,13 @@ pub async fn sign_in(login: &str, session_generation: i64) -> Result<(), AppErro
         .insert(GENERATION_KEY, session_generation)
         .await
         .map_err(AppError::internal)?;
+    let now = crate::clock::unix_now();
     session
-        .insert(SIGNED_IN_AT_KEY, crate::clock::unix_now())
+        .insert(SIGNED_IN_AT_KEY, now)
+        .await
+        .map_err(AppError::internal)?;
+    session
+        .insert(SEEN_AT_KEY, now)
         .await
         .map_err(AppError::internal)
 }
@@ -111,22 +135,45 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// Whether a session opened at `opened_at` may still be used at `now` (Unix seconds).
-pub fn within_absolute_limit(opened_at: i64, now: i64) -> bool {
-    (0..ABSOLUTE_LIMIT_SECONDS).contains(&(now - opened_at))
+pub fn within_absolute_limit(opened_at: i64, now: i64, limit: Duration) -> bool {
+    let limit = i64::try_from(limit.as_secs()).unwrap_or(i64::MAX);
+    (0..limit).contains(&(now - opened_at))
+}
+
+/// How often activity is written to the store: once a minute, or more often for idle
+/// limits under ten minutes, so the idle limit is never off by more than a tenth.
+pub fn touch_interval(idle: Duration) -> i64 {
+    i64::try_from((idle.as_secs() / 10).min(60)).unwrap_or(60)
+}
+
+/// Whether a session last marked as used at `seen_at` should be marked again at `now`.
+fn needs_touch(seen_at: i64, now: i64, idle: Duration) -> bool {
+    now - seen_at >= touch_interval(idle)
+}
+
+/// What the server knows of this request's client (set by the server's client layer).
+pub fn client() -> ClientInfo {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientInfo>().copied())
+        .unwrap_or(ClientInfo {
+            addr: None,
+            https: true,
+        })
 }
 
 /// The address the request came from, when the server knows it.
 pub fn client_addr() -> Option<IpAddr> {
-    leptos::prelude::use_context::<http::request::Parts>()?
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+    client().addr
 }
 
-/// Records `event` for `account` in the audit trail, with this request's client address.
-pub async fn audit(db: &Db, event: crate::db::audit::Event, account: &str) {
-    let client = client_addr().map(|addr| addr.to_string());
-    crate::db::audit::record(db, event, Some(account), client.as_deref()).await;
+/// The signed-in `login` acting, from this request's client.
+pub fn acting(login: &str) -> Who {
+    Who::account(login, client_addr().map(|addr| addr.to_string()))
+}
+
+/// Records `event` done by the signed-in `login` in the audit trail.
+pub async fn audit(state: &AppState, event: Event, login: &str) -> Result<(), AppError> {
+    Ok(audit::record(&state.db, event, &acting(login)).await?)
 }
 
 #[cfg(test)]
@@ -134,21 +181,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_session_lasts_at_most_twelve_hours_however_active() {
+    fn a_session_lasts_at_most_its_absolute_limit_however_active() {
         let opened = 1_700_000_000;
-        assert!(within_absolute_limit(opened, opened));
-        assert!(within_absolute_limit(
-            opened,
-            opened + ABSOLUTE_LIMIT_SECONDS - 1
-        ));
-        assert!(!within_absolute_limit(
-            opened,
-            opened + ABSOLUTE_LIMIT_SECONDS
-        ));
+        let limit = Duration::from_secs(12 * 3600);
+        assert!(within_absolute_limit(opened, opened, limit));
+        assert!(within_absolute_limit(opened, opened + 12 * 3600 - 1, limit));
+        assert!(!within_absolute_limit(opened, opened + 12 * 3600, limit));
         assert!(
-            !within_absolute_limit(opened, opened - 60),
+            !within_absolute_limit(opened, opened - 60, limit),
             "a session from the future is refused"
         );
-        assert_eq!(ABSOLUTE_LIMIT_SECONDS, 12 * 3600);
+    }
+
+    #[test]
+    fn activity_is_written_at_most_once_a_minute() {
+        let idle = Duration::from_secs(30 * 60);
+        assert_eq!(touch_interval(idle), 60);
+        assert!(!needs_touch(1_000, 1_059, idle));
+        assert!(needs_touch(1_000, 1_060, idle));
+        // Short idle limits (tests) are tracked more closely.
+        assert_eq!(touch_interval(Duration::from_secs(20)), 2);
+        assert_eq!(touch_interval(Duration::from_secs(3)), 0);
     }
 }

@@ -35,7 +35,7 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_student(&state.db).await?;
+            let number = session::require_student(&state).await?;
             let (facts, submitted) = clearance::load(&state.db, &number)
                 .await?
                 .ok_or(AppError::NotFound)?;
@@ -50,7 +50,6 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
 pub async fn cancel_library_card() -> Result<(), AppError> {
     use crate::{
         auth::session,
-        db::audit::Event,
         db::clearance::{self, CancelOutcome},
         error::respond,
         state::AppState,
@@ -58,11 +57,12 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_student(&state.db).await?;
-            let now = crate::clock::date_time(crate::clock::beijing_now());
-            match clearance::cancel_library_card(&state.db, &number, &now).await? {
+            let number = session::require_student(&state).await?;
+            let who = session::acting(&number);
+            match clearance::cancel_library_card(&state.db, &number, crate::clock::now(), &who)
+                .await?
+            {
                 CancelOutcome::Cancelled => {
-                    session::audit(&state.db, Event::LibraryCardCancelled, &number).await;
                     leptos_axum::redirect("/clearance");
                     Ok(())
                 }
@@ -82,7 +82,6 @@ pub async fn cancel_library_card() -> Result<(), AppError> {
 pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
     use crate::{
         auth::session,
-        db::audit::Event,
         db::clearance::{self, SubmitOutcome},
         error::respond,
         state::AppState,
@@ -90,17 +89,15 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_student(&state.db).await?;
-            let now = crate::clock::beijing_now();
-            let date = now
+            let number = session::require_student(&state).await?;
+            let now = crate::clock::now();
+            let date = crate::clock::beijing(now)
                 .format(time::macros::format_description!("[year][month][day]"))
                 .map_err(AppError::internal)?;
             let slip = submission::slip_number(&date, &number);
-            match clearance::submit(&state.db, &number, &crate::clock::date_time(now), &slip)
-                .await?
-            {
+            let who = session::acting(&number);
+            match clearance::submit(&state.db, &number, now, &slip, &who).await? {
                 SubmitOutcome::Submitted(submitted) => {
-                    session::audit(&state.db, Event::DepartureSubmitted, &number).await;
                     leptos_axum::redirect("/clearance");
                     Ok(submitted)
                 }
@@ -124,7 +121,7 @@ pub async fn get_departure() -> Result<Option<Departure>, AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let number = session::require_student(&state.db).await?;
+            let number = session::require_student(&state).await?;
             Ok(clearance::find_departure(&state.db, &number).await?)
         }
         .await,

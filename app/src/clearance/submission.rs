@@ -8,7 +8,7 @@ use super::{model::ClearanceFacts, rules::Verdict};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmittedRef {
     pub slip_number: String,
-    /// Beijing time, `YYYY-MM-DD HH:MM:SS`.
+    /// Beijing time as shown, `YYYY-MM-DD HH:MM:SS`.
     pub submitted_at: String,
 }
 
@@ -16,6 +16,8 @@ pub struct SubmittedRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Departure {
     pub slip_number: String,
+    /// Frozen as an RFC 3339 UTC instant (snapshots from before that rule hold Beijing
+    /// time without an offset); the data layer turns it into Beijing time for display.
     pub submitted_at: String,
     pub facts: ClearanceFacts,
     pub verdicts: Vec<Verdict>,

@@ -1,6 +1,11 @@
 //! The audit trail: one row per security-relevant event.
+//!
+//! Who acted (`actor`: the signed-in account, known to be true) and what someone typed at
+//! a sign-in (`typed_login`: may name no account, or be a password typed into the wrong
+//! field) are kept apart. Events that go with a change (a submission, a card
+//! cancellation) are written in the change's own transaction: the trail cannot miss one.
 
-use super::Db;
+use sqlx::{Executor, Sqlite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -10,8 +15,12 @@ pub enum Event {
     AccountLocked,
     Logout,
     PasswordChanged,
+    PasswordChangeFailed,
+    PasswordChangeLocked,
     DepartureSubmitted,
+    DepartureRefused,
     LibraryCardCancelled,
+    LibraryCardCancellationRefused,
 }
 
 impl Event {
@@ -23,27 +32,97 @@ impl Event {
             Event::AccountLocked => "account_locked",
             Event::Logout => "logout",
             Event::PasswordChanged => "password_changed",
+            Event::PasswordChangeFailed => "password_change_failed",
+            Event::PasswordChangeLocked => "password_change_locked",
             Event::DepartureSubmitted => "departure_submitted",
+            Event::DepartureRefused => "departure_refused",
             Event::LibraryCardCancelled => "library_card_cancelled",
+            Event::LibraryCardCancellationRefused => "library_card_cancellation_refused",
         }
     }
 }
 
-/// Records `event`. A failure to write the trail is logged, never shown to the student:
-/// the action itself has already happened or been refused.
-pub async fn record(db: &Db, event: Event, account: Option<&str>, client_addr: Option<&str>) {
-    // What was typed as a student number is kept, but never more than a plausible length.
-    let account = account.map(|typed| typed.chars().take(32).collect::<String>());
-    let written = sqlx::query(
-        "INSERT INTO audit_log (at, event, account, client_addr)
-         VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?)",
+/// Who an event is about, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Who {
+    pub actor: Option<String>,
+    pub typed_login: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl Who {
+    /// A signed-in account acting.
+    pub fn account(login: &str, client_addr: Option<String>) -> Self {
+        Who {
+            actor: Some(login.to_owned()),
+            typed_login: None,
+            client_addr,
+        }
+    }
+
+    /// Someone signing in with `typed` as the login; kept only if it looks like one.
+    pub fn typed(typed: &str, client_addr: Option<String>) -> Self {
+        Who {
+            actor: None,
+            typed_login: looks_like_login(typed).then(|| typed.to_owned()),
+            client_addr,
+        }
+    }
+}
+
+/// Logins are student numbers or staff logins: 1 to 32 letters, digits, `.`, `_` or `-`.
+/// Anything else typed into the login field (a password, a sentence) is not kept.
+pub fn looks_like_login(typed: &str) -> bool {
+    (1..=32).contains(&typed.len())
+        && typed
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'-'))
+}
+
+/// Records `event` on `conn` (the pool, or the transaction of the change it goes with),
+/// timed by the application's clock in UTC.
+pub async fn record<'c>(
+    conn: impl Executor<'c, Database = Sqlite>,
+    event: Event,
+    who: &Who,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, event, actor, typed_login, client_addr)
+         VALUES (?, ?, ?, ?, ?)",
     )
+    .bind(crate::clock::utc_timestamp(crate::clock::now()))
     .bind(event.as_str())
-    .bind(account)
-    .bind(client_addr)
-    .execute(db)
-    .await;
-    if let Err(error) = written {
-        tracing::error!(%error, event = event.as_str(), "audit record not written");
+    .bind(who.actor.as_deref())
+    .bind(who.typed_login.as_deref())
+    .bind(who.client_addr.as_deref())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_looks_like_a_login_is_kept() {
+        for login in ["2020100001", "lib0001", "zhang.wei", "a_b-c"] {
+            assert!(looks_like_login(login), "{login}");
+        }
+        for typed in [
+            "",
+            "my password",
+            "密码123",
+            "p@ssw0rd!",
+            &"9".repeat(33),
+            "061234 ",
+        ] {
+            assert!(!looks_like_login(typed), "{typed:?}");
+        }
+        assert_eq!(Who::typed("secret pass", None).typed_login, None);
+        assert_eq!(
+            Who::typed("2020100001", None).typed_login.as_deref(),
+            Some("2020100001")
+        );
     }
 }

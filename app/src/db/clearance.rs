@@ -4,7 +4,10 @@
 use rust_decimal::Decimal;
 use sqlx::SqliteConnection;
 
-use super::Db;
+use super::{
+    Db,
+    audit::{self, Event, Who},
+};
 use crate::clearance::{
     model::{
         ArchivesThesisStatus, Arrear, BasicInfo, ClearanceFacts, HousingRecord, LibraryFacts,
@@ -17,16 +20,6 @@ use crate::clearance::{
 /// Money is stored as integer fen; this is the one place it becomes yuan.
 pub fn fen_to_yuan(fen: i64) -> Decimal {
     Decimal::new(fen, 2)
-}
-
-/// Yuan to integer fen; `None` if the amount has fractions of a fen or does not fit.
-pub fn yuan_to_fen(yuan: Decimal) -> Option<i64> {
-    let fen = yuan.checked_mul(Decimal::ONE_HUNDRED)?;
-    if fen.fract().is_zero() {
-        i64::try_from(fen).ok()
-    } else {
-        None
-    }
 }
 
 /// Reads everything the clearance page shows. `None` if there is no such student.
@@ -134,7 +127,7 @@ async fn find_submitted(
             .await?;
     Ok(row.map(|(slip_number, submitted_at)| SubmittedRef {
         slip_number,
-        submitted_at,
+        submitted_at: crate::clock::beijing_display(&submitted_at),
     }))
 }
 
@@ -144,33 +137,44 @@ pub enum CancelOutcome {
     NoLibraryRecord,
 }
 
-/// 注销: cancels the library card if the rule allows it, deciding and writing under one lock.
+/// 注销: cancels the library card if the rule allows it, deciding and writing under one
+/// lock. The audit row (of the cancellation or of the refusal) is part of the same
+/// transaction.
 pub async fn cancel_library_card(
     db: &Db,
     student_number: &str,
-    now: &str,
+    now: time::OffsetDateTime,
+    who: &Who,
 ) -> Result<CancelOutcome, sqlx::Error> {
     // IMMEDIATE takes the write lock first, so the facts cannot change between check and write.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(facts) = load_facts(&mut tx, student_number).await? else {
-        return Ok(CancelOutcome::NoLibraryRecord);
+    let library = load_facts(&mut tx, student_number)
+        .await?
+        .and_then(|facts| facts.library);
+    let outcome = match library {
+        None => CancelOutcome::NoLibraryRecord,
+        Some(library) => match rules::card_cancellation(&library) {
+            Err(refusal) => CancelOutcome::Refused(refusal),
+            Ok(()) => {
+                sqlx::query(
+                    "UPDATE library_records SET card_cancelled_at = ?
+                     WHERE student_number = ? AND card_cancelled_at IS NULL",
+                )
+                .bind(crate::clock::utc_timestamp(now))
+                .bind(student_number)
+                .execute(&mut *tx)
+                .await?;
+                CancelOutcome::Cancelled
+            }
+        },
     };
-    let Some(library) = facts.library else {
-        return Ok(CancelOutcome::NoLibraryRecord);
+    let event = match outcome {
+        CancelOutcome::Cancelled => Event::LibraryCardCancelled,
+        _ => Event::LibraryCardCancellationRefused,
     };
-    if let Err(refusal) = rules::card_cancellation(&library) {
-        return Ok(CancelOutcome::Refused(refusal));
-    }
-    sqlx::query(
-        "UPDATE library_records SET card_cancelled_at = ?
-         WHERE student_number = ? AND card_cancelled_at IS NULL",
-    )
-    .bind(now)
-    .bind(student_number)
-    .execute(&mut *tx)
-    .await?;
+    audit::record(&mut *tx, event, who).await?;
     tx.commit().await?;
-    Ok(CancelOutcome::Cancelled)
+    Ok(outcome)
 }
 
 pub enum SubmitOutcome {
@@ -181,14 +185,16 @@ pub enum SubmitOutcome {
 }
 
 /// 提交离校流程: re-evaluates the four offices from the database and records the
-/// departure with a frozen snapshot, all in one transaction. "Once" is the UNIQUE
-/// constraint on departures.student_number, not a check made beforehand.
+/// departure with a frozen snapshot and its audit row, all in one transaction. "Once" is
+/// the UNIQUE constraint on departures.student_number, not a check made beforehand.
 pub async fn submit(
     db: &Db,
     student_number: &str,
-    submitted_at: &str,
+    now: time::OffsetDateTime,
     slip_number: &str,
+    who: &Who,
 ) -> Result<SubmitOutcome, sqlx::Error> {
+    let submitted_at = crate::clock::utc_timestamp(now);
     // The write lock first: no office's facts can change between the gate and the insert.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let Some(facts) = load_facts(&mut tx, student_number).await? else {
@@ -197,14 +203,18 @@ pub async fn submit(
     let verdicts = rules::verdicts(&facts);
     if let Err(failing) = rules::gate(&verdicts) {
         // An earlier submission matters more to the student than today's facts.
-        if find_submitted(&mut tx, student_number).await?.is_some() {
-            return Ok(SubmitOutcome::AlreadySubmitted);
-        }
-        return Ok(SubmitOutcome::GateClosed(failing));
+        let outcome = if find_submitted(&mut tx, student_number).await?.is_some() {
+            SubmitOutcome::AlreadySubmitted
+        } else {
+            SubmitOutcome::GateClosed(failing)
+        };
+        audit::record(&mut *tx, Event::DepartureRefused, who).await?;
+        tx.commit().await?;
+        return Ok(outcome);
     }
     let departure = Departure {
         slip_number: slip_number.to_owned(),
-        submitted_at: submitted_at.to_owned(),
+        submitted_at: submitted_at.clone(),
         facts,
         verdicts: verdicts.to_vec(),
     };
@@ -216,21 +226,25 @@ pub async fn submit(
     )
     .bind(student_number)
     .bind(slip_number)
-    .bind(submitted_at)
+    .bind(&submitted_at)
     .bind(snapshot)
     .execute(&mut *tx)
     .await;
     match inserted {
         Ok(_) => {}
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            // Another request won the race: nothing of this one is kept but the refusal.
+            tx.rollback().await?;
+            audit::record(db, Event::DepartureRefused, who).await?;
             return Ok(SubmitOutcome::AlreadySubmitted);
         }
         Err(error) => return Err(error),
     }
+    audit::record(&mut *tx, Event::DepartureSubmitted, who).await?;
     tx.commit().await?;
     Ok(SubmitOutcome::Submitted(SubmittedRef {
         slip_number: slip_number.to_owned(),
-        submitted_at: submitted_at.to_owned(),
+        submitted_at: crate::clock::beijing_display(&submitted_at),
     }))
 }
 
@@ -246,7 +260,11 @@ pub async fn find_departure(
             .await?;
     snapshot
         .map(|json| {
-            serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))
+            let mut departure: Departure = serde_json::from_str(&json)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            // Stored in UTC (or, in snapshots frozen before that rule, in Beijing time).
+            departure.submitted_at = crate::clock::beijing_display(&departure.submitted_at);
+            Ok(departure)
         })
         .transpose()
 }

@@ -1,6 +1,21 @@
-//! The demo students of product.md, seeded on request into an empty database so a
-//! newcomer can try every case of the source guide. Never runs unless asked
-//! (`LIXIAO_DEMO_DATA=1`), and never into a database that already has students.
+//! The demo students, seeded on request into an empty database so a newcomer can try
+//! every case of the source guide (中国矿业大学研究生网上办理离校手续流程). Never runs
+//! unless asked (`LIXIAO_DEMO_DATA=1`), and never into a database that already has
+//! students.
+//!
+//! The rules of the demo data set (the README's table shows them to users): four
+//! fictional students, departure category 毕业离校, application date 2020-06-08, each
+//! standing for one case of the guide:
+//! - 2020100001 王小明 passes all four offices and can submit;
+//! - 2020100002 李娜 fails housing (not checked out) and finance (60 + 550 + 72.4 =
+//!   682.40 owed); her library fails only because the card is not cancelled, and she may
+//!   cancel it herself (注销); her ID ends in a lower-case x (initial password `12002X`);
+//! - 2020100003 张伟 fails the library (2 books, 3.50 owed, 1 violation, thesis only
+//!   已提交) and the archives (empty), passes housing (never lived on campus) and
+//!   finance, and may not cancel the card; he has no ID card, so his initial password is
+//!   the student number;
+//! - 2020100004 刘洋 passes everything and already submitted on 2020-06-09 10:21:37
+//!   (Beijing time), so she has a completed item and a slip.
 
 use super::Db;
 use crate::auth::password;
@@ -105,7 +120,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
     // The offices' facts, one statement per case of the source guide.
     for statement in [
         // 2020100001: everything clear.
-        "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03 09:12:00', '审核通过')",
+        "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03T01:12:00Z', '审核通过')",
         "INSERT INTO archives_records VALUES ('2020100001', '已审核')",
         "INSERT INTO housing_records VALUES ('2020100001', '南湖校区', '梅苑1号楼', 'A3061', '2020-06-05', '丁二君')",
         // 2020100002: library clear but card not cancelled; not checked out; arrears 682.40.
@@ -121,7 +136,7 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         "INSERT INTO library_records VALUES ('2020100003', 2, 350, 1, NULL, '已提交')",
         "INSERT INTO archives_records VALUES ('2020100003', NULL)",
         // 2020100004: everything clear, and already submitted (below).
-        "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02 15:40:00', '审核通过')",
+        "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02T07:40:00Z', '审核通过')",
         "INSERT INTO archives_records VALUES ('2020100004', '已审核')",
         "INSERT INTO housing_records VALUES ('2020100004', '南湖校区', '梅苑3号楼', 'B2112', '2020-06-06', '丁二君')",
     ] {
@@ -129,9 +144,12 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
     }
     tx.commit().await?;
 
-    // 2020100004 submitted on 2020-06-09, through the same path a student takes.
+    // 2020100004 submitted on 2020-06-09 10:21:37 Beijing time, through the same path a
+    // student takes. The audit row names no actor: the seed did it, not the student.
     let slip = crate::clearance::submission::slip_number("20200609", "2020100004");
-    match super::clearance::submit(db, "2020100004", "2020-06-09 10:21:37", &slip).await? {
+    let at = time::macros::datetime!(2020-06-09 02:21:37 UTC);
+    let who = super::audit::Who::default();
+    match super::clearance::submit(db, "2020100004", at, &slip, &who).await? {
         super::clearance::SubmitOutcome::Submitted(_) => Ok(true),
         _ => Err(DemoError::Inconsistent),
     }

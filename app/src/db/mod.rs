@@ -138,6 +138,109 @@ mod tests {
         );
     }
 
+    /// A database made by the first release (migrations 1-3) with its data in the old
+    /// formats moves forward without losing a row: times become UTC, the audit trail
+    /// splits actor from typed login and drops what does not look like a login, and a
+    /// snapshot frozen in the old format still reads (as Beijing time).
+    #[tokio::test]
+    async fn a_first_release_database_migrates_forward_without_losing_a_row() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
+        let mut first_release = sqlx::migrate!("./migrations/sqlite");
+        first_release.migrations = first_release
+            .migrations
+            .iter()
+            .filter(|migration| migration.version <= 3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        {
+            let db = sqlx::SqlitePool::connect_with(
+                SqliteConnectOptions::from_str(&url)
+                    .expect("url")
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("old database");
+            first_release.run(&db).await.expect("old schema");
+            let snapshot = include_str!("../../tests/fixtures/snapshot-before-utc.json");
+            for statement in [
+                "INSERT INTO students VALUES ('2020100004', '刘洋', '女', '2017级', '计算机科学与技术学院', '计算机技术', '2017-09-01', '毕业离校', '2020-06-08')",
+                "INSERT INTO accounts (login, role, student_number, password_hash) VALUES ('2020100004', 'student', '2020100004', 'x')",
+                "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02 15:40:00', '审核通过')",
+                "INSERT INTO login_throttle (student_number, failed_logins) VALUES ('2020100004', 2)",
+                "INSERT INTO audit_log (at, event, account, client_addr) VALUES
+                    ('2020-06-09T02:00:00.000Z', 'login_failed', 'my password', '10.0.0.1'),
+                    ('2020-06-09T02:00:01.000Z', 'login_failed', '2020100004', '10.0.0.1'),
+                    ('2020-06-09T02:00:02.000Z', 'login_succeeded', '2020100004', '10.0.0.1'),
+                    ('2020-06-09T02:21:37.000Z', 'departure_submitted', '2020100004', '10.0.0.1')",
+            ] {
+                sqlx::query(statement).execute(&db).await.expect("old data");
+            }
+            sqlx::query(
+                "INSERT INTO departures (student_number, slip_number, submitted_at, snapshot)
+                 VALUES ('2020100004', 'LX202006092020100004', '2020-06-09 10:21:37', ?)",
+            )
+            .bind(snapshot)
+            .execute(&db)
+            .await
+            .expect("old departure");
+            db.close().await;
+        }
+
+        let db = open(&url).await.expect("migrates forward");
+        let times: (String, String) = sqlx::query_as(
+            "SELECT departures.submitted_at, library_records.card_cancelled_at
+             FROM departures JOIN library_records USING (student_number)",
+        )
+        .fetch_one(&db)
+        .await
+        .expect("times");
+        assert_eq!(
+            times,
+            (
+                "2020-06-09T02:21:37Z".to_owned(),
+                "2020-06-02T07:40:00Z".to_owned()
+            )
+        );
+        let audit: Vec<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT event, actor, typed_login FROM audit_log ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .expect("audit");
+        let number = || Some("2020100004".to_owned());
+        assert_eq!(
+            audit,
+            vec![
+                ("login_failed".to_owned(), None, None),
+                ("login_failed".to_owned(), None, number()),
+                ("login_succeeded".to_owned(), number(), number()),
+                ("departure_submitted".to_owned(), number(), None),
+            ]
+        );
+        // The frozen snapshot is untouched and still reads, in Beijing time.
+        let stored: String = sqlx::query_scalar("SELECT snapshot FROM departures")
+            .fetch_one(&db)
+            .await
+            .expect("snapshot");
+        assert!(stored.contains("\"submitted_at\":\"2020-06-09 10:21:37\""));
+        let departure = clearance::find_departure(&db, "2020100004")
+            .await
+            .expect("reads")
+            .expect("exists");
+        assert_eq!(departure.submitted_at, "2020-06-09 10:21:37");
+        assert_eq!(departure.facts.basic.name, "刘洋");
+        let (_, submitted) = clearance::load(&db, "2020100004")
+            .await
+            .expect("loads")
+            .expect("student");
+        assert_eq!(
+            submitted.expect("submitted").submitted_at,
+            "2020-06-09 10:21:37",
+            "the converted UTC time shows as the same Beijing time"
+        );
+    }
+
     #[tokio::test]
     async fn a_bad_url_is_reported_not_panicked() {
         let error = open("postgres-but-not-really://x")

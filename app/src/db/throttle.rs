@@ -1,62 +1,154 @@
-//! Per-student-number sign-in throttling: 5 wrong passwords lock the number for
-//! 15 minutes, doubling with each further lockout; a correct sign-in clears it.
+//! Password-guessing limits, kept in the database so every server process sees them.
+//!
+//! - **Lock per (student number, client)**: 5 wrong passwords in a row for one number from
+//!   one client (an IPv4 address, or an IPv6 /64) lock that pair for 15 minutes, doubling
+//!   with each further lockout up to 16 hours. The real student on another network is not
+//!   affected, so no stranger can lock a student out.
+//! - **Slow-down per student number**: once a number has had more than
+//!   [`SLOWDOWN_AFTER`] wrong passwords from anywhere within [`SLOWDOWN_WINDOW_SECONDS`],
+//!   every attempt for it waits before it is checked, up to [`MAX_SLOWDOWN_MS`]. Guessing
+//!   from many addresses gets slow; the real student still gets in, a few seconds later.
 
 use super::Db;
 
 pub const FAILURES_BEFORE_LOCK: i64 = 5;
 pub const FIRST_LOCK_SECONDS: i64 = 15 * 60;
-/// Doubling stops here (15 min × 2⁶ = 16 h), so a number is never locked for ever.
+/// Doubling stops here (15 min × 2⁶ = 16 h), so a pair is never locked for ever.
 const MAX_DOUBLINGS: i64 = 6;
 
-/// Unix seconds until which `student_number` is locked, if it is locked at `now`.
+/// Wrong passwords for one number (from any client) before its attempts are slowed.
+pub const SLOWDOWN_AFTER: i64 = 10;
+pub const SLOWDOWN_WINDOW_SECONDS: i64 = 15 * 60;
+/// The slow-down starts at 250 ms and doubles per further failure up to this.
+pub const MAX_SLOWDOWN_MS: u64 = 5_000;
+
+/// Unix seconds until which `student_number` is locked for `client`, if it is at `now`.
 pub async fn locked_until(
     db: &Db,
     student_number: &str,
+    client: &str,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let until: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE student_number = ?")
-            .bind(student_number)
-            .fetch_optional(db)
-            .await?;
+    let until: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT locked_until FROM login_locks WHERE student_number = ? AND client = ?",
+    )
+    .bind(student_number)
+    .bind(client)
+    .fetch_optional(db)
+    .await?;
     Ok(until.flatten().filter(|until| *until > now))
 }
 
-/// Counts a wrong password; returns the new lock's end if this failure locks the number.
-pub async fn record_failure(
+/// How long an attempt for `student_number` waits before its password is checked.
+pub async fn slowdown(
     db: &Db,
     student_number: &str,
     now: i64,
+) -> Result<std::time::Duration, sqlx::Error> {
+    let failures: Option<i64> = sqlx::query_scalar(
+        "SELECT failures FROM login_slowdown WHERE student_number = ? AND window_started > ?",
+    )
+    .bind(student_number)
+    .bind(now - SLOWDOWN_WINDOW_SECONDS)
+    .fetch_optional(db)
+    .await?;
+    Ok(slowdown_for(failures.unwrap_or(0)))
+}
+
+/// The wait for a number with `failures` recent wrong passwords.
+pub fn slowdown_for(failures: i64) -> std::time::Duration {
+    let excess = failures - SLOWDOWN_AFTER;
+    if excess <= 0 {
+        return std::time::Duration::ZERO;
+    }
+    let ms = 250_u64.saturating_mul(1 << excess.min(16));
+    std::time::Duration::from_millis(ms.min(MAX_SLOWDOWN_MS))
+}
+
+/// Counts a wrong password for `student_number` from `client`; returns the new lock's end
+/// if this failure locks the pair.
+pub async fn record_failure(
+    db: &Db,
+    student_number: &str,
+    client: &str,
+    now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // A window older than SLOWDOWN_WINDOW_SECONDS starts again at this failure.
+    sqlx::query(
+        "INSERT INTO login_slowdown (student_number, window_started, failures) VALUES (?, ?, 1)
+         ON CONFLICT (student_number) DO UPDATE SET
+             failures = CASE WHEN window_started > ? THEN failures + 1 ELSE 1 END,
+             window_started = CASE WHEN window_started > ? THEN window_started ELSE ? END",
+    )
+    .bind(student_number)
+    .bind(now)
+    .bind(now - SLOWDOWN_WINDOW_SECONDS)
+    .bind(now - SLOWDOWN_WINDOW_SECONDS)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     // One statement: concurrent wrong guesses are all counted.
     let (failed, lockouts): (i64, i64) = sqlx::query_as(
-        "INSERT INTO login_throttle (student_number, failed_logins) VALUES (?, 1)
-         ON CONFLICT (student_number) DO UPDATE SET failed_logins = failed_logins + 1
+        "INSERT INTO login_locks (student_number, client, failed_logins) VALUES (?, ?, 1)
+         ON CONFLICT (student_number, client) DO UPDATE SET failed_logins = failed_logins + 1
          RETURNING failed_logins, lockouts",
     )
     .bind(student_number)
-    .fetch_one(db)
+    .bind(client)
+    .fetch_one(&mut *tx)
     .await?;
-    if failed < FAILURES_BEFORE_LOCK {
-        return Ok(None);
-    }
-    let until = now + FIRST_LOCK_SECONDS * (1_i64 << lockouts.min(MAX_DOUBLINGS));
-    sqlx::query(
-        "UPDATE login_throttle SET failed_logins = 0, lockouts = lockouts + 1, locked_until = ?
-         WHERE student_number = ?",
-    )
-    .bind(until)
-    .bind(student_number)
-    .execute(db)
-    .await?;
-    Ok(Some(until))
+    let locked = if failed < FAILURES_BEFORE_LOCK {
+        None
+    } else {
+        let until = now + FIRST_LOCK_SECONDS * (1_i64 << lockouts.min(MAX_DOUBLINGS));
+        sqlx::query(
+            "UPDATE login_locks SET failed_logins = 0, lockouts = lockouts + 1, locked_until = ?
+             WHERE student_number = ? AND client = ?",
+        )
+        .bind(until)
+        .bind(student_number)
+        .bind(client)
+        .execute(&mut *tx)
+        .await?;
+        Some(until)
+    };
+    tx.commit().await?;
+    Ok(locked)
 }
 
-/// A correct password clears the count and any lockout history.
-pub async fn record_success(db: &Db, student_number: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE student_number = ?")
+/// A correct password clears this client's count and lockout history for the number.
+/// The number's slow-down stays: others may still be guessing it.
+pub async fn record_success(
+    db: &Db,
+    student_number: &str,
+    client: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_locks WHERE student_number = ? AND client = ?")
         .bind(student_number)
+        .bind(client)
         .execute(db)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slow_down_grows_and_is_capped() {
+        assert_eq!(slowdown_for(0), std::time::Duration::ZERO);
+        assert_eq!(slowdown_for(SLOWDOWN_AFTER), std::time::Duration::ZERO);
+        assert_eq!(slowdown_for(SLOWDOWN_AFTER + 1).as_millis(), 500);
+        assert_eq!(slowdown_for(SLOWDOWN_AFTER + 2).as_millis(), 1_000);
+        assert_eq!(
+            slowdown_for(SLOWDOWN_AFTER + 40).as_millis(),
+            u128::from(MAX_SLOWDOWN_MS)
+        );
+        assert_eq!(
+            slowdown_for(i64::MAX).as_millis(),
+            u128::from(MAX_SLOWDOWN_MS)
+        );
+    }
 }

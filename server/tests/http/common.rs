@@ -60,11 +60,20 @@ impl TestApp {
         }
     }
 
-    /// The four demo students of product.md, past their first sign-in: they no longer
+    /// The four demo students (see `app::db::demo`), past their first sign-in: they no longer
     /// have to change the initial password (kept, for brevity). The forced change itself
     /// is tested on [`TestApp::with_fresh_demo_students`].
     pub async fn with_demo_students() -> Self {
-        let app = Self::with_fresh_demo_students().await;
+        Self::with_env_and_demo_students(&[]).await
+    }
+
+    /// [`TestApp::with_demo_students`] with extra configuration.
+    pub async fn with_env_and_demo_students(env: &[(&str, &str)]) -> Self {
+        let app = Self::with_env(env).await;
+        assert!(
+            app::db::demo::seed(&app.state.db).await.expect("seeds"),
+            "empty database seeds"
+        );
         sqlx::query("UPDATE accounts SET must_change_password = 0")
             .execute(&app.state.db)
             .await

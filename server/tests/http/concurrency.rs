@@ -66,40 +66,96 @@ async fn repeated_storms_of_a_hundred_submits_make_exactly_one_departure_each() 
     }
 }
 
+/// The office state a flip leaves behind. Two passing states that differ (who checked
+/// the room out) and two failing ones, so a snapshot taken from facts that were already
+/// out of date shows, even when they passed.
+fn office_state(flip: i64) -> (Option<&'static str>, bool) {
+    // (housing checked out by, finance has an arrear)
+    match flip % 4 {
+        0 => (Some("丁二君"), false),
+        1 => (Some("丁二君"), true),
+        2 => (Some("王五"), false),
+        _ => (None, false),
+    }
+}
+
+async fn flip(db: &app::db::Db, seq: i64) {
+    let (checked_out_by, arrear) = office_state(seq);
+    // Each flip is one office transaction, and records its own number in it.
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+    sqlx::query(
+        "UPDATE housing_records SET checked_out_on = CASE WHEN ?1 IS NULL THEN NULL ELSE '2020-06-05' END,
+                checked_out_by = ?1
+         WHERE student_number = '2020100001'",
+    )
+    .bind(checked_out_by)
+    .execute(&mut *tx)
+    .await
+    .expect("housing");
+    sqlx::query("DELETE FROM finance_arrears WHERE student_number = '2020100001'")
+        .execute(&mut *tx)
+        .await
+        .expect("finance");
+    if arrear {
+        sqlx::query(
+            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
+             VALUES ('2020100001', '2019', '学分学费', 100)",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("finance");
+    }
+    sqlx::query("INSERT INTO test_flips (seq) VALUES (?)")
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .expect("flip number");
+    tx.commit().await.expect("commit");
+}
+
+/// Offices change the facts while the student submits. Every flip is numbered, and a
+/// test-only trigger stamps each departure with the number of the last flip committed
+/// before it was inserted: the frozen snapshot must show exactly that flip's state. A
+/// submit that read the facts outside its transaction would freeze an older state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_office_changing_during_submission_never_yields_a_failing_snapshot() {
+async fn a_snapshot_is_exactly_the_office_state_when_the_departure_was_recorded() {
     let app = TestApp::with_demo_students().await;
+    let db = app.state.db.clone();
+    for statement in [
+        "CREATE TABLE test_flips (seq INTEGER PRIMARY KEY)",
+        "ALTER TABLE departures ADD COLUMN test_last_flip INTEGER",
+        "CREATE TRIGGER test_stamp_departure AFTER INSERT ON departures BEGIN
+             UPDATE departures SET test_last_flip = (SELECT max(seq) FROM test_flips)
+             WHERE id = NEW.id;
+         END",
+    ] {
+        sqlx::query(statement)
+            .execute(&db)
+            .await
+            .expect("test setup");
+    }
     let cookie = app.sign_in("2020100001", "061234").await;
+    let mut seq = 0;
     let mut submitted_rounds = 0;
     for round in 0..30 {
         sqlx::query("DELETE FROM departures WHERE student_number = '2020100001'")
-            .execute(&app.state.db)
+            .execute(&db)
             .await
             .expect("reset");
-        // The finance office adds and removes an arrear, and housing reopens and closes the
-        // room, over and over while ten submissions race.
-        let db = app.state.db.clone();
-        let flipper = tokio::spawn(async move {
-            for flip in 0..20 {
-                let statement = match flip % 4 {
-                    0 => {
-                        "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES ('2020100001', '2019', '学分学费', 100)"
-                    }
-                    1 => "DELETE FROM finance_arrears WHERE student_number = '2020100001'",
-                    2 => {
-                        "UPDATE housing_records SET checked_out_on = NULL, checked_out_by = NULL WHERE student_number = '2020100001'"
-                    }
-                    _ => {
-                        "UPDATE housing_records SET checked_out_on = '2020-06-05', checked_out_by = '丁二君' WHERE student_number = '2020100001'"
-                    }
-                };
-                sqlx::query(statement)
-                    .execute(&db)
-                    .await
-                    .expect("office writes");
-                tokio::task::yield_now().await;
-            }
-        });
+        // Start each round passing.
+        seq += 4 - seq % 4;
+        flip(&db, seq).await;
+        let first = seq + 1;
+        seq += 40;
+        let flipper = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for number in first..=first + 39 {
+                    flip(&db, number).await;
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
         let storm: Vec<_> = (0..10)
             .map(|_| tokio::spawn(submit(app.router.clone(), cookie.clone())))
             .collect();
@@ -112,25 +168,36 @@ async fn an_office_changing_during_submission_never_yields_a_failing_snapshot() 
         }
         flipper.await.expect("flipper");
 
-        let snapshot: Option<String> = sqlx::query_scalar(
-            "SELECT snapshot FROM departures WHERE student_number = '2020100001'",
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT snapshot, test_last_flip FROM departures WHERE student_number = '2020100001'",
         )
-        .fetch_optional(&app.state.db)
+        .fetch_optional(&db)
         .await
         .expect("read");
-        if let Some(snapshot) = snapshot {
-            submitted_rounds += 1;
-            let departure: Departure = serde_json::from_str(&snapshot).expect("snapshot");
-            let recomputed = rules::verdicts(&departure.facts);
-            assert!(
-                rules::gate(&recomputed).is_ok(),
-                "round {round}: a failing office was frozen: {departure:?}"
-            );
-            assert!(
-                departure.verdicts.iter().all(rules::Verdict::passed),
-                "round {round}"
-            );
-        }
+        let Some((snapshot, last_flip)) = row else {
+            continue;
+        };
+        submitted_rounds += 1;
+        let departure: Departure = serde_json::from_str(&snapshot).expect("snapshot");
+        let (checked_out_by, arrear) = office_state(last_flip);
+        let frozen = (
+            departure
+                .facts
+                .housing
+                .as_ref()
+                .and_then(|housing| housing.checked_out_by.as_deref()),
+            !departure.facts.arrears.is_empty(),
+        );
+        assert_eq!(
+            frozen,
+            (checked_out_by, arrear),
+            "round {round}: the snapshot is not the state of flip {last_flip}, the last one before the departure"
+        );
+        assert!(
+            rules::gate(&departure.verdicts).is_ok(),
+            "round {round}: a failing office was frozen"
+        );
     }
     println!("rounds with a submission: {submitted_rounds} of 30");
+    assert!(submitted_rounds > 0, "some rounds submit");
 }

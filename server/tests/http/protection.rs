@@ -12,19 +12,35 @@ use crate::common::{Reply, TestApp};
 
 /// A sign-in attempt from a given client address, as the real server sees it.
 async fn attempt(app: &TestApp, number: &str, password: &str, from: &str) -> Reply {
+    attempt_with(app, number, password, from, &[]).await
+}
+
+/// A sign-in attempt from `from` (the TCP peer) with extra request headers.
+async fn attempt_with(
+    app: &TestApp,
+    number: &str,
+    password: &str,
+    from: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
     let body = format!("student_number={number}&password={password}");
     let mut request = Request::post("/api/login")
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(Body::from(body))
-        .expect("request");
-    let addr: SocketAddr = format!("{from}:40000").parse().expect("address");
+        .header("accept", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::from(body)).expect("request");
+    let addr: SocketAddr = match from.parse::<std::net::IpAddr>().expect("address") {
+        std::net::IpAddr::V4(v4) => SocketAddr::from((v4, 40000)),
+        std::net::IpAddr::V6(v6) => SocketAddr::from((v6, 40000)),
+    };
     request.extensions_mut().insert(ConnectInfo(addr));
     Reply::read(app.send(request).await).await
 }
 
 #[tokio::test]
-async fn five_wrong_passwords_lock_the_number_even_against_the_right_one() {
+async fn guessing_from_one_address_is_locked_after_five() {
     let app = TestApp::with_demo_students().await;
     for _ in 0..4 {
         let reply = attempt(&app, "2020100001", "wrong-one", "10.0.0.1").await;
@@ -38,18 +54,42 @@ async fn five_wrong_passwords_lock_the_number_even_against_the_right_one() {
         "says when to retry: {}",
         fifth.body
     );
-
-    let right = attempt(&app, "2020100001", "061234", "10.0.0.2").await;
-    assert_eq!(
-        right.status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "locked means locked: {right:?}"
-    );
+    // From that address, locked means locked: even the right password is refused.
+    let right = attempt(&app, "2020100001", "061234", "10.0.0.1").await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "{right:?}");
     assert!(right.cookie.is_none());
 
-    // Another student is not affected.
+    // Another student from the same address is not affected.
     let other = attempt(&app, "2020100002", "12002X", "10.0.0.1").await;
     assert!(other.status.is_success(), "{other:?}");
+}
+
+#[tokio::test]
+async fn a_storm_of_wrong_passwords_does_not_lock_the_student_out_from_elsewhere() {
+    let app = TestApp::with_demo_students().await;
+    // A prankster guesses 王小明's number from three addresses: two until they are
+    // locked, and a few more guesses from a third.
+    for (prankster, guesses) in [(1, 5), (2, 5), (3, 3)] {
+        let from = format!("198.51.100.{prankster}");
+        for guess in 1..=guesses {
+            let reply = attempt(&app, "2020100001", "not-his", &from).await;
+            let expected = if guess == 5 {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            assert_eq!(reply.status, expected, "{from} guess {guess}: {reply:?}");
+        }
+    }
+    // So many failures from so many places slow every attempt on the number down...
+    let wait = app::db::throttle::slowdown(&app.state.db, "2020100001", app::clock::unix_now())
+        .await
+        .expect("slow-down");
+    assert!(!wait.is_zero(), "guessing from many addresses is slowed");
+    // ...but the real student, on the campus network, still gets in.
+    let student = attempt(&app, "2020100001", "061234", "10.20.30.40").await;
+    assert!(student.status.is_success(), "{student:?}");
+    assert!(student.cookie.is_some());
 }
 
 #[tokio::test]
@@ -62,7 +102,7 @@ async fn the_lock_lasts_fifteen_minutes_then_doubles() {
                 attempt(app, number, "wrong-one", "10.0.0.1").await;
             }
             let until: i64 = sqlx::query_scalar(
-                "SELECT locked_until FROM login_throttle WHERE student_number = ?",
+                "SELECT locked_until FROM login_locks WHERE student_number = ? AND client = '10.0.0.1'",
             )
             .bind(number)
             .fetch_one(&app.state.db)
@@ -74,7 +114,7 @@ async fn the_lock_lasts_fifteen_minutes_then_doubles() {
     let first = lock("2020100003").await;
     assert!((15 * 60 - 5..=15 * 60).contains(&first), "{first} s");
     // Pretend the first lock has run out, then fail five more times.
-    sqlx::query("UPDATE login_throttle SET locked_until = 0 WHERE student_number = '2020100003'")
+    sqlx::query("UPDATE login_locks SET locked_until = 0 WHERE student_number = '2020100003'")
         .execute(&app.state.db)
         .await
         .expect("expire");
@@ -124,48 +164,308 @@ async fn one_address_guessing_at_scale_gets_429() {
     );
 }
 
-#[tokio::test]
-async fn sign_ins_submissions_and_cancellations_are_audited_without_secrets() {
-    let app = TestApp::with_demo_students().await;
-    attempt(&app, "2020100002", "not-it", "10.9.8.7").await;
-    let reply = attempt(&app, "2020100002", "12002X", "10.9.8.7").await;
-    let cookie = reply.cookie.expect("signed in");
-    app.post("/api/cancel_library_card", &[], Some(&cookie))
-        .await;
-    let wang = app.sign_in("2020100001", "061234").await;
-    app.post("/api/submit_departure", &[], Some(&wang)).await;
+/// A server function called by script from the client `from`.
+async fn call_from(app: &TestApp, path: &str, form: &str, cookie: &str, from: &str) -> Reply {
+    let mut request = Request::post(path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("cookie", cookie)
+        .body(Body::from(form.to_owned()))
+        .expect("request");
+    let addr: SocketAddr = format!("{from}:40000").parse().expect("address");
+    request.extensions_mut().insert(ConnectInfo(addr));
+    Reply::read(app.send(request).await).await
+}
 
-    let rows: Vec<(String, String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT at, event, account, client_addr FROM audit_log ORDER BY id")
-            .fetch_all(&app.state.db)
-            .await
-            .expect("rows");
-    let events: Vec<(&str, Option<&str>, Option<&str>)> = rows
+type AuditRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+/// An audit row without its time: event, actor, typed login, client address.
+type Audited<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// Forgets the audit rows written so far (the demo seed writes one for 刘洋's submission).
+async fn clear_audit(app: &TestApp) {
+    sqlx::query("DELETE FROM audit_log")
+        .execute(&app.state.db)
+        .await
+        .expect("clear");
+}
+
+async fn audit_rows(app: &TestApp) -> Vec<AuditRow> {
+    sqlx::query_as("SELECT at, event, actor, typed_login, client_addr FROM audit_log ORDER BY id")
+        .fetch_all(&app.state.db)
+        .await
+        .expect("rows")
+}
+
+#[tokio::test]
+async fn every_sign_in_change_and_refusal_is_audited_without_secrets() {
+    let app = TestApp::with_demo_students().await;
+    clear_audit(&app).await;
+    let from = "10.9.8.7";
+    // A password typed into the number field by mistake is not kept.
+    attempt(&app, "my secret pw", "x", from).await;
+    attempt(&app, "2020100002", "not-it", from).await;
+    let li = attempt(&app, "2020100002", "12002X", from)
+        .await
+        .cookie
+        .expect("signed in");
+    call_from(&app, "/api/cancel_library_card", "", &li, from).await;
+    // Refused: the gate is closed for 李娜 (housing and finance).
+    call_from(&app, "/api/submit_departure", "", &li, from).await;
+    let zhang = attempt(&app, "2020100003", "2020100003", from)
+        .await
+        .cookie
+        .expect("signed in");
+    // Refused: 张伟 has books out.
+    call_from(&app, "/api/cancel_library_card", "", &zhang, from).await;
+    call_from(
+        &app,
+        "/api/change_password",
+        "current_password=wrong-current&new_password=a-long-new-one&confirm_password=a-long-new-one",
+        &zhang,
+        from,
+    )
+    .await;
+    let wang = attempt(&app, "2020100001", "061234", from)
+        .await
+        .cookie
+        .expect("signed in");
+    call_from(&app, "/api/submit_departure", "", &wang, from).await;
+    // Refused: submitted once already.
+    call_from(&app, "/api/submit_departure", "", &wang, from).await;
+
+    let rows = audit_rows(&app).await;
+    let events: Vec<Audited> = rows
         .iter()
-        .map(|(_, event, account, addr)| (event.as_str(), account.as_deref(), addr.as_deref()))
+        .map(|(_, event, actor, typed, addr)| {
+            (
+                event.as_str(),
+                actor.as_deref(),
+                typed.as_deref(),
+                addr.as_deref(),
+            )
+        })
         .collect();
+    let li_ = Some("2020100002");
+    let zhang_ = Some("2020100003");
+    let wang_ = Some("2020100001");
+    let at = Some(from);
     assert_eq!(
         events,
         vec![
-            ("login_failed", Some("2020100002"), Some("10.9.8.7")),
-            ("login_succeeded", Some("2020100002"), Some("10.9.8.7")),
-            // Sent without a known address (as behind some proxies): recorded as unknown.
-            ("library_card_cancelled", Some("2020100002"), None),
-            ("login_succeeded", Some("2020100001"), None),
-            ("departure_submitted", Some("2020100001"), None),
+            ("login_failed", None, None, at),
+            ("login_failed", None, li_, at),
+            ("login_succeeded", li_, li_, at),
+            ("library_card_cancelled", li_, None, at),
+            ("departure_refused", li_, None, at),
+            ("login_succeeded", zhang_, zhang_, at),
+            ("library_card_cancellation_refused", zhang_, None, at),
+            ("password_change_failed", zhang_, None, at),
+            ("login_succeeded", wang_, wang_, at),
+            ("departure_submitted", wang_, None, at),
+            ("departure_refused", wang_, None, at),
         ]
     );
-    assert!(
-        rows.iter()
-            .all(|(at, ..)| at.starts_with("20") && at.ends_with('Z'))
-    );
-    let everything: String = sqlx::query_scalar("SELECT group_concat(coalesce(account, '') || coalesce(client_addr, ''), '|') FROM audit_log")
-        .fetch_one(&app.state.db)
-        .await
-        .expect("text");
-    for secret in ["not-it", "12002X", "061234"] {
+    // Times come from the application's clock, in UTC, as RFC 3339.
+    let now = time::OffsetDateTime::now_utc();
+    for (at, ..) in &rows {
+        let moment =
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|error| panic!("{at}: {error}"));
+        assert!(at.ends_with('Z'), "{at}");
+        assert!((now - moment).whole_seconds().abs() < 120, "{at}");
+    }
+    let everything: String = sqlx::query_scalar(
+        "SELECT group_concat(coalesce(actor, '') || coalesce(typed_login, '') || coalesce(client_addr, ''), '|') FROM audit_log",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .expect("text");
+    for secret in [
+        "secret",
+        "not-it",
+        "12002X",
+        "061234",
+        "wrong-current",
+        "a-long-new-one",
+    ] {
         assert!(!everything.contains(secret), "the trail holds no password");
     }
+}
+
+#[tokio::test]
+async fn a_submission_and_its_audit_row_are_written_together() {
+    let app = TestApp::with_demo_students().await;
+    let wang = app.sign_in("2020100001", "061234").await;
+    // The audit trail cannot be written: the submission must not happen without it.
+    sqlx::query(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+    )
+    .execute(&app.state.db)
+    .await
+    .expect("trigger");
+    let reply = app.post("/api/submit_departure", &[], Some(&wang)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{reply:?}");
+    assert!(
+        !reply.body.contains("audit unavailable"),
+        "no internals leak"
+    );
+    let reply = app.post("/api/cancel_library_card", &[], Some(&wang)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{reply:?}");
+    let departures: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("count");
+    assert_eq!(departures, 0, "no submission without its audit row");
+
+    // 李娜 may cancel her card; with the trail down, the card stays as it was.
+    sqlx::query("DROP TRIGGER refuse_audit")
+        .execute(&app.state.db)
+        .await
+        .expect("drop");
+    let li = app.sign_in("2020100002", "12002X").await;
+    sqlx::query(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END",
+    )
+    .execute(&app.state.db)
+    .await
+    .expect("trigger");
+    let reply = app.post("/api/cancel_library_card", &[], Some(&li)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{reply:?}");
+    let cancelled: Option<String> = sqlx::query_scalar(
+        "SELECT card_cancelled_at FROM library_records WHERE student_number = '2020100002'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .expect("card");
+    assert_eq!(cancelled, None, "no cancellation without its audit row");
+}
+
+#[tokio::test]
+async fn changing_the_password_has_the_sign_in_limits_and_the_lock_ends_the_session() {
+    let app = TestApp::with_demo_students().await;
+    let from = "10.1.1.1";
+    let cookie = attempt(&app, "2020100004", "150027", from)
+        .await
+        .cookie
+        .expect("signed in");
+    let change =
+        "current_password=guess-one&new_password=a-long-new-one&confirm_password=a-long-new-one";
+    for _ in 0..4 {
+        let reply = call_from(&app, "/api/change_password", change, &cookie, from).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
+        assert!(reply.body.contains("当前密码不正确"), "{}", reply.body);
+    }
+    let fifth = call_from(&app, "/api/change_password", change, &cookie, from).await;
+    assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS, "{fifth:?}");
+    assert!(fifth.body.contains("后重试"), "{}", fifth.body);
+    // The session is over...
+    let after = call_from(&app, "/api/clearance", "", &cookie, from).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{after:?}");
+    // ...and from this network the number is locked, the right password too.
+    let again = attempt(&app, "2020100004", "150027", from).await;
+    assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{again:?}");
+    let events: Vec<String> = audit_rows(&app)
+        .await
+        .into_iter()
+        .map(|(_, event, ..)| event)
+        .collect();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| *event == "password_change_failed")
+            .count(),
+        5
+    );
+    assert!(events.contains(&"password_change_locked".to_owned()));
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    // No proxy trusted: a client's X-Forwarded-For is its own invention and is ignored.
+    let app = TestApp::with_demo_students().await;
+    clear_audit(&app).await;
+    let spoofed = [("x-forwarded-for", "203.0.113.50")];
+    attempt_with(&app, "2020100001", "wrong", "198.51.100.9", &spoofed).await;
+    let rows = audit_rows(&app).await;
+    assert_eq!(rows[0].4.as_deref(), Some("198.51.100.9"), "{rows:?}");
+
+    // Behind a trusted proxy the forwarded client is the one counted and audited.
+    let app = TestApp::with_env_and_demo_students(&[
+        ("LIXIAO_TRUSTED_PROXIES", "10.0.0.1"),
+        ("LIXIAO_PLAIN_HTTP", "1"),
+    ])
+    .await;
+    clear_audit(&app).await;
+    let via_proxy =
+        |client: &'static str| [("x-forwarded-for", client), ("x-forwarded-proto", "https")];
+    for _ in 0..5 {
+        attempt_with(
+            &app,
+            "2020100001",
+            "wrong",
+            "10.0.0.1",
+            &via_proxy("203.0.113.50"),
+        )
+        .await;
+    }
+    let rows = audit_rows(&app).await;
+    assert_eq!(rows[0].4.as_deref(), Some("203.0.113.50"), "{rows:?}");
+    // That client is locked; another one behind the same proxy is not.
+    let locked = attempt_with(
+        &app,
+        "2020100001",
+        "061234",
+        "10.0.0.1",
+        &via_proxy("203.0.113.50"),
+    )
+    .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = attempt_with(
+        &app,
+        "2020100001",
+        "061234",
+        "10.0.0.1",
+        &via_proxy("203.0.113.51"),
+    )
+    .await;
+    assert!(other.status.is_success(), "{other:?}");
+    // The proxy speaks HTTPS to the browser: HSTS is sent even though the server runs plain HTTP.
+    assert_eq!(
+        other.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_per_64_network() {
+    let app = TestApp::with_demo_students().await;
+    // Five wrong passwords from five addresses of one /64: that network is locked.
+    for host in 1..=5 {
+        attempt(
+            &app,
+            "2020100002",
+            "wrong",
+            &format!("2001:db8:1:2::{host}"),
+        )
+        .await;
+    }
+    let same_network = attempt(&app, "2020100002", "12002X", "2001:db8:1:2::99").await;
+    assert_eq!(
+        same_network.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{same_network:?}"
+    );
+    let next_network = attempt(&app, "2020100002", "12002X", "2001:db8:1:3::1").await;
+    assert!(next_network.status.is_success(), "{next_network:?}");
 }
 
 #[tokio::test]

@@ -198,7 +198,8 @@ async fn the_session_cookie_is_http_only_lax_and_secure() {
         "SameSite=Lax",
         "Secure",
         "Path=/",
-        // Idle sessions end after 30 minutes; every request pushes the end out again.
+        // Idle sessions end after 30 minutes (activity pushes the end out: see
+        // `activity_keeps_a_session_alive_past_the_idle_limit`).
         "Max-Age=1800",
     ] {
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
@@ -259,4 +260,90 @@ async fn a_request_that_dawdles_past_the_timeout_gets_408() {
     let reply = Reply::read(app.send(request).await).await;
     assert_eq!(reply.status, StatusCode::REQUEST_TIMEOUT, "{reply:?}");
     assert!(reply.body.contains("请求超时"), "{}", reply.body);
+}
+
+/// Calls the clearance server function with `cookie`; returns the status and whether the
+/// answer set the session cookie again (which it does when activity was recorded).
+async fn use_session(app: &TestApp, cookie: &str) -> (StatusCode, bool) {
+    let reply = app.post("/api/clearance", &[], Some(cookie)).await;
+    (reply.status, reply.headers.contains_key("set-cookie"))
+}
+
+async fn pause(seconds: f64) {
+    tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+}
+
+#[tokio::test]
+async fn activity_keeps_a_session_alive_past_the_idle_limit() {
+    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SESSION_IDLE_SECS", "2")]).await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    // Used every half second for 5 seconds, well past the 2-second idle limit.
+    for _ in 0..10 {
+        pause(0.5).await;
+        assert_eq!(use_session(&app, &cookie).await.0, StatusCode::OK);
+    }
+    // Left alone past the idle limit, it ends.
+    pause(3.0).await;
+    assert_eq!(use_session(&app, &cookie).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_absolute_limit_ends_even_an_active_session() {
+    let app = TestApp::with_env_and_demo_students(&[
+        ("LIXIAO_SESSION_IDLE_SECS", "2"),
+        ("LIXIAO_SESSION_MAX_SECS", "3"),
+    ])
+    .await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        pause(0.5).await;
+        statuses.push(use_session(&app, &cookie).await.0);
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn page_views_do_not_write_the_session_every_time() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    for _ in 0..3 {
+        let (status, rewritten) = use_session(&app, &cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            !rewritten,
+            "activity is recorded at most once a minute with the 30-minute limit"
+        );
+    }
+}
+
+#[tokio::test]
+async fn expired_sessions_are_deleted_from_the_store() {
+    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SESSION_IDLE_SECS", "1")]).await;
+    app.sign_in("2020100001", "061234").await;
+    let live = app.sign_in("2020100002", "12002X").await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions")
+            .fetch_one(&app.state.db)
+            .await
+            .expect("count")
+    };
+    assert_eq!(count().await, 2);
+    pause(2.5).await;
+    // Keeps one of them alive...
+    sqlx::query("UPDATE tower_sessions SET expiry_date = ? WHERE id = ?")
+        .bind(time::OffsetDateTime::now_utc() + time::Duration::minutes(5))
+        .bind(live.split('=').nth(1).expect("cookie value"))
+        .execute(&app.state.db)
+        .await
+        .expect("extend");
+    server::sessions::delete_expired(&app.state.db)
+        .await
+        .expect("clean-up");
+    assert_eq!(count().await, 1, "only the live session is left");
 }

@@ -57,6 +57,38 @@ async fn sign_in_accepts_the_initial_password_and_refuses_alike_otherwise() {
     assert_eq!(missing.status, StatusCode::BAD_REQUEST, "{missing:?}");
 }
 
+/// The sign-in help says exactly what the server does: the ID's last 6 characters, or
+/// the student number only for students the university holds no ID number for.
+#[tokio::test]
+async fn the_sign_in_help_promises_only_what_the_server_accepts() {
+    let app = TestApp::with_fresh_demo_students().await;
+    let page = app.page("/login", None).await.body;
+    assert!(
+        page.contains("学校没有登记身份证号码的同学，初始密码为学号"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("如登录不对"),
+        "the guide's fallback is not offered"
+    );
+    // A student with an ID number cannot sign in with the student number.
+    let refused = app
+        .post(
+            "/api/login",
+            &[("student_number", "2020100001"), ("password", "2020100001")],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    // The one without can, and is then told why the initial password must change.
+    let cookie = app.sign_in("2020100003", "2020100003").await;
+    let change = app.page("/password", Some(&cookie)).await.body;
+    assert!(
+        change.contains("初始密码（身份证号码后 6 位，或学号）容易被他人猜到"),
+        "{change}"
+    );
+}
+
 #[tokio::test]
 async fn anonymous_calls_get_401_and_pages_send_them_to_sign_in() {
     let app = TestApp::with_demo_students().await;
@@ -315,6 +347,10 @@ async fn a_password_change_needs_the_current_password_and_takes_effect() {
     assert!(mismatch.body.contains("不一致"));
     let common = change("061234", "password123", "password123").await;
     assert!(common.body.contains("太常见"), "{common:?}");
+    // The student number is refused for what it is, not as "too common".
+    let number = change("061234", "2020100001", "2020100001").await;
+    assert_eq!(number.status, StatusCode::BAD_REQUEST);
+    assert!(number.body.contains("不能使用学号"), "{number:?}");
     let done = change("061234", "a-much-better-one", "a-much-better-one").await;
     assert!(
         done.status.is_success() || done.status.is_redirection(),

@@ -1,0 +1,80 @@
+//! The limits on password guessing, shared by sign-in and password change, so both paths
+//! to checking a password cost a guesser the same (policy in `db::throttle`).
+
+use std::time::Instant;
+
+use crate::{AppError, db::throttle, net::ClientInfo, state::AppState};
+
+/// One attempt at a password for `login` from this request's client.
+pub struct Attempt<'a> {
+    state: &'a AppState,
+    login: &'a str,
+    client: String,
+}
+
+impl<'a> Attempt<'a> {
+    pub fn new(state: &'a AppState, login: &'a str, client: ClientInfo) -> Self {
+        Attempt {
+            state,
+            login,
+            client: client.limit_key(),
+        }
+    }
+
+    /// Before the password is checked: a client over its limit is refused, and an attempt
+    /// on a number that is being guessed from many places waits its slow-down.
+    pub async fn admit(&self) -> Result<(), AppError> {
+        if !self
+            .state
+            .login_limiter
+            .allows(&self.client, Instant::now())
+        {
+            return Err(AppError::TooManyRequests(
+                "登录尝试过于频繁，请稍后再试。".to_owned(),
+            ));
+        }
+        let wait = throttle::slowdown(&self.state.db, self.login, crate::clock::unix_now()).await?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// Unix seconds until which this client may not try this login, if it is locked now.
+    pub async fn locked_until(&self) -> Result<Option<i64>, AppError> {
+        Ok(throttle::locked_until(
+            &self.state.db,
+            self.login,
+            &self.client,
+            crate::clock::unix_now(),
+        )
+        .await?)
+    }
+
+    /// Counts a wrong password; returns the lock's end if this one locked the pair.
+    pub async fn failed(&self) -> Result<Option<i64>, AppError> {
+        self.state
+            .login_limiter
+            .record_failure(&self.client, Instant::now());
+        Ok(throttle::record_failure(
+            &self.state.db,
+            self.login,
+            &self.client,
+            crate::clock::unix_now(),
+        )
+        .await?)
+    }
+
+    pub async fn succeeded(&self) -> Result<(), AppError> {
+        Ok(throttle::record_success(&self.state.db, self.login, &self.client).await?)
+    }
+}
+
+/// The lockout message: when to retry, in Beijing time.
+pub fn locked(until: i64) -> AppError {
+    let at = crate::clock::beijing_hour_minute(until);
+    AppError::TooManyRequests(format!(
+        "密码错误次数过多，该学号在您当前的网络上已暂时锁定，请于 {at}（北京时间）后重试。如需帮助请致电 {}。",
+        crate::error::IT_HELP_PHONE
+    ))
+}
