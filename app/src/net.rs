@@ -83,20 +83,27 @@ impl ClientInfo {
         // it received from. Walking from the right, the first address that is not one of our
         // proxies is the one the outermost trusted proxy saw: anything left of it could have
         // been written by the client itself.
-        let forwarded: Vec<IpAddr> = headers
+        // An entry that is not an address (`unknown`, a host name, garbage) ends the walk:
+        // whatever stands left of it cannot be vouched for, so the proxy itself is then
+        // taken as the client. Proxies that append `ip:port` or `[v6]:port` are understood.
+        let entries: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .filter_map(|item| item.trim().parse::<IpAddr>().ok())
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
             .collect();
-        let addr = forwarded
-            .iter()
-            .rev()
-            .copied()
-            .find(|addr| !proxies.contains(*addr))
-            .or_else(|| forwarded.first().copied())
-            .unwrap_or(peer);
+        let mut addr = peer;
+        for entry in entries.iter().rev() {
+            let Some(hop) = parse_forwarded(entry) else {
+                break;
+            };
+            addr = hop;
+            if !proxies.contains(hop) {
+                break;
+            }
+        }
         let https = match headers
             .get("x-forwarded-proto")
             .and_then(|value| value.to_str().ok())
@@ -125,6 +132,16 @@ impl ClientInfo {
             }
         }
     }
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port.
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    entry.parse::<IpAddr>().ok().or_else(|| {
+        entry
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .map(|addr| addr.ip())
+    })
 }
 
 /// IPv4 addresses that arrive as IPv4-mapped IPv6 (`::ffff:1.2.3.4`) are IPv4.
@@ -221,6 +238,23 @@ mod tests {
         let client = ClientInfo::resolve(Some(ip("10.0.0.1")), &forwarded, &proxies, false);
         assert_eq!(client.addr, Some(ip("203.0.113.9")));
         assert!(client.https);
+        // Entries a client could have written are never believed past one the server
+        // cannot read: the walk stops there and the proxy is the client.
+        for garbage in [
+            "6.6.6.6, unknown",
+            "6.6.6.6, proxy.example",
+            "6.6.6.6, 1.2.3",
+        ] {
+            let spoofed = headers(&[("x-forwarded-for", garbage)]);
+            let client = ClientInfo::resolve(Some(ip("10.0.0.1")), &spoofed, &proxies, false);
+            assert_eq!(client.addr, Some(ip("10.0.0.1")), "{garbage}");
+        }
+        // Proxies that append the port are understood.
+        for with_port in ["6.6.6.6, 203.0.113.9:1234", "6.6.6.6, [2001:db8::9]:443"] {
+            let forwarded = headers(&[("x-forwarded-for", with_port)]);
+            let client = ClientInfo::resolve(Some(ip("10.0.0.1")), &forwarded, &proxies, false);
+            assert_ne!(client.addr, Some(ip("6.6.6.6")), "{with_port}");
+        }
         // Without a forwarded address, the proxy itself is the client.
         let bare = ClientInfo::resolve(Some(ip("10.0.0.1")), &headers(&[]), &proxies, true);
         assert_eq!(bare.addr, Some(ip("10.0.0.1")));

@@ -13,7 +13,7 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 pub const COOKIE_NAME: &str = "lixiao_session";
 
-/// How often expired session rows are deleted.
+/// How often expired session rows (and old guessing-limit rows) are deleted.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(5 * 60);
 
 /// `https`: mark the cookie `Secure` (off only for plain-HTTP local runs).
@@ -44,7 +44,8 @@ pub async fn delete_expired(db: &Db) -> Result<(), String> {
         .map_err(|error| error.to_string())
 }
 
-/// Deletes expired sessions every few minutes for as long as the server runs.
+/// Every few minutes for as long as the server runs: deletes expired sessions, and the
+/// guessing-limit rows nobody has tripped for a day.
 pub fn spawn_clean_up(db: Db) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(CLEAN_UP_EVERY);
@@ -52,6 +53,9 @@ pub fn spawn_clean_up(db: Db) {
             every.tick().await;
             if let Err(error) = delete_expired(&db).await {
                 tracing::warn!(%error, "expired sessions not deleted");
+            }
+            if let Err(error) = app::db::throttle::forget_old(&db, app::clock::unix_now()).await {
+                tracing::warn!(%error, "old sign-in limit rows not deleted");
             }
         }
     });

@@ -29,12 +29,7 @@ async fn two_hundred_simultaneous_sign_ins_all_get_answers_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let arenas = std::env::var("EXP_ARENAS").unwrap_or_default();
-    let mut env = vec![("LIXIAO_DEMO_DATA", "1")];
-    if !arenas.is_empty() {
-        env.push(("MALLOC_ARENA_MAX", arenas.as_str()));
-    }
-    let mut server = start(dir.path(), port, &env);
+    let mut server = start(dir.path(), port, &[("LIXIAO_DEMO_DATA", "1")]);
     wait_until_up(addr).await;
     let before = peak_rss_kib(server.id());
 

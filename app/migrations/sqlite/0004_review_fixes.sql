@@ -5,15 +5,18 @@
 -- anywhere, so a prankster could lock out a whole cohort. Now the hard lock is per
 -- (student number, client): the client is an IPv4 address or an IPv6 /64 ('unknown'
 -- when the server is not told). Per number there is only a slow-down, counted over a
--- window. Lock state is short-lived and is not carried over.
+-- window. A login that names no account is kept as a digest ('unknown:<sha-256>'): what
+-- was typed may be a password. Rows go a day after their last failure unless still
+-- locked. Lock state is short-lived and is not carried over.
 DROP TABLE login_throttle;
 
 CREATE TABLE login_locks (
-    student_number TEXT NOT NULL,       -- as typed, whether or not an account has it
+    student_number TEXT NOT NULL,       -- the login, or a digest of an unknown one
     client         TEXT NOT NULL,
     failed_logins  INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
     lockouts       INTEGER NOT NULL DEFAULT 0 CHECK (lockouts >= 0),
     locked_until   INTEGER,             -- Unix seconds; NULL = not locked
+    last_failure_at INTEGER NOT NULL,   -- Unix seconds
     PRIMARY KEY (student_number, client)
 ) STRICT;
 
@@ -23,10 +26,10 @@ CREATE TABLE login_slowdown (
     failures       INTEGER NOT NULL CHECK (failures >= 0)
 ) STRICT;
 
--- 2. The audit trail: who acted (the signed-in account, known to be true) and what was
--- typed at a sign-in (which may name no account) are different facts, kept apart. What was
--- typed is kept only if it looks like a login (letters, digits, . _ -, at most 32
--- characters), so a password typed into the number field is never stored. Refused
+-- 2. The audit trail: who acted (the signed-in account, known to be true) and which
+-- account a sign-in named are different facts, kept apart. What was typed at a sign-in is
+-- kept only if it is an account's login: a password typed into the number field can look
+-- just like a student number, and must never be stored. Refused
 -- submissions, refused card cancellations and failed password changes are recorded too.
 CREATE TABLE audit_log_v2 (
     id          INTEGER PRIMARY KEY,
@@ -48,8 +51,7 @@ SELECT id, at, event,
             THEN NULL ELSE account END,
        CASE WHEN event IN ('login_succeeded', 'login_failed', 'login_refused_locked',
                            'account_locked')
-                 AND length(account) BETWEEN 1 AND 32
-                 AND account NOT GLOB '*[^A-Za-z0-9._-]*'
+                 AND account IN (SELECT login FROM accounts)
             THEN account END,
        client_addr
 FROM audit_log;

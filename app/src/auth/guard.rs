@@ -5,18 +5,19 @@ use std::time::Instant;
 
 use crate::{AppError, db::throttle, net::ClientInfo, state::AppState};
 
-/// One attempt at a password for `login` from this request's client.
+/// One attempt at a password from this request's client, counted under `subject`
+/// (see [`throttle::subject`]).
 pub struct Attempt<'a> {
     state: &'a AppState,
-    login: &'a str,
+    subject: String,
     client: String,
 }
 
 impl<'a> Attempt<'a> {
-    pub fn new(state: &'a AppState, login: &'a str, client: ClientInfo) -> Self {
+    pub fn new(state: &'a AppState, subject: String, client: ClientInfo) -> Self {
         Attempt {
             state,
-            login,
+            subject,
             client: client.limit_key(),
         }
     }
@@ -33,7 +34,8 @@ impl<'a> Attempt<'a> {
                 "登录尝试过于频繁，请稍后再试。".to_owned(),
             ));
         }
-        let wait = throttle::slowdown(&self.state.db, self.login, crate::clock::unix_now()).await?;
+        let wait =
+            throttle::slowdown(&self.state.db, &self.subject, crate::clock::unix_now()).await?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -44,7 +46,7 @@ impl<'a> Attempt<'a> {
     pub async fn locked_until(&self) -> Result<Option<i64>, AppError> {
         Ok(throttle::locked_until(
             &self.state.db,
-            self.login,
+            &self.subject,
             &self.client,
             crate::clock::unix_now(),
         )
@@ -58,7 +60,7 @@ impl<'a> Attempt<'a> {
             .record_failure(&self.client, Instant::now());
         Ok(throttle::record_failure(
             &self.state.db,
-            self.login,
+            &self.subject,
             &self.client,
             crate::clock::unix_now(),
         )
@@ -66,7 +68,7 @@ impl<'a> Attempt<'a> {
     }
 
     pub async fn succeeded(&self) -> Result<(), AppError> {
-        Ok(throttle::record_success(&self.state.db, self.login, &self.client).await?)
+        Ok(throttle::record_success(&self.state.db, &self.subject, &self.client).await?)
     }
 }
 

@@ -92,6 +92,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
         db::{
             accounts,
             audit::{self, Event, Who},
+            throttle,
         },
         error::respond,
         state::AppState,
@@ -102,11 +103,13 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             let number = student_number.trim();
             let state = AppState::from_context()?;
             let client = session::client();
-            let typed = Who::typed(number, client.addr.map(|addr| addr.to_string()));
-            let attempt = Attempt::new(&state, number, client);
+            let account = accounts::find(&state.db, number).await?;
+            let known = account.as_ref().map(|account| account.login.as_str());
+            let who = Who::attempt(known, client.addr.map(|addr| addr.to_string()));
+            let attempt = Attempt::new(&state, throttle::subject(known, number), client);
+            let audit = |event| audit::record(&state.db, crate::clock::now(), event, &who);
 
             attempt.admit().await?;
-            let account = accounts::find(&state.db, number).await?;
             let stored = account
                 .as_ref()
                 .map(|account| account.password_hash.clone());
@@ -114,17 +117,23 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             let matches = password::verify(password, stored).await;
 
             if let Some(until) = attempt.locked_until().await? {
-                audit::record(&state.db, Event::LoginRefusedLocked, &typed).await?;
+                audit(Event::LoginRefusedLocked).await?;
                 return Err(locked(until));
             }
-            if let Some(account) = account.filter(|_| matches) {
+            if let Some(account) = account.as_ref().filter(|_| matches) {
                 attempt.succeeded().await?;
                 session::sign_in(&account.login, account.session_generation).await?;
-                let who = Who {
+                let signed_in = Who {
                     actor: Some(account.login.clone()),
-                    ..typed
+                    ..who.clone()
                 };
-                audit::record(&state.db, Event::LoginSucceeded, &who).await?;
+                audit::record(
+                    &state.db,
+                    crate::clock::now(),
+                    Event::LoginSucceeded,
+                    &signed_in,
+                )
+                .await?;
                 // The initial password is changed before anything else.
                 leptos_axum::redirect(if account.must_change_password {
                     "/password"
@@ -133,10 +142,12 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
                 });
                 return Ok(());
             }
-            audit::record(&state.db, Event::LoginFailed, &typed).await?;
-            match attempt.failed().await? {
+            // Counted before anything else can fail: a wrong password always counts.
+            let lock = attempt.failed().await?;
+            audit(Event::LoginFailed).await?;
+            match lock {
                 Some(until) => {
-                    audit::record(&state.db, Event::AccountLocked, &typed).await?;
+                    audit(Event::AccountLocked).await?;
                     Err(locked(until))
                 }
                 None => Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned())),
@@ -212,7 +223,7 @@ pub async fn change_password(
                     "新密码不能与当前密码相同。".to_owned(),
                 ));
             }
-            let attempt = Attempt::new(&state, &number, session::client());
+            let attempt = Attempt::new(&state, number.clone(), session::client());
             attempt.admit().await?;
             let stored = accounts::find(&state.db, &number)
                 .await?
@@ -221,8 +232,10 @@ pub async fn change_password(
             let lock = match attempt.locked_until().await? {
                 Some(until) => Some(until),
                 None if !matches => {
+                    // Counted before anything else can fail: a wrong password always counts.
+                    let lock = attempt.failed().await?;
                     session::audit(&state, Event::PasswordChangeFailed, &number).await?;
-                    match attempt.failed().await? {
+                    match lock {
                         Some(until) => Some(until),
                         None => return Err(wrong_current()),
                     }

@@ -36,6 +36,12 @@ pub struct SignedIn {
     pub must_change_password: bool,
 }
 
+/// The login a session belongs to, if it is signed in (whether still valid is for
+/// [`signed_in`] to say).
+pub async fn login_of(session: &Session) -> Option<String> {
+    session.get::<String>(LOGIN_KEY).await.ok().flatten()
+}
+
 pub async fn current_session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>()
         .await
@@ -173,7 +179,7 @@ pub fn acting(login: &str) -> Who {
 
 /// Records `event` done by the signed-in `login` in the audit trail.
 pub async fn audit(state: &AppState, event: Event, login: &str) -> Result<(), AppError> {
-    Ok(audit::record(&state.db, event, &acting(login)).await?)
+    Ok(audit::record(&state.db, crate::clock::now(), event, &acting(login)).await?)
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ pub async fn cancel_library_card(
         CancelOutcome::Cancelled => Event::LibraryCardCancelled,
         _ => Event::LibraryCardCancellationRefused,
     };
-    audit::record(&mut *tx, event, who).await?;
+    audit::record(&mut *tx, now, event, who).await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -208,7 +208,7 @@ pub async fn submit(
         } else {
             SubmitOutcome::GateClosed(failing)
         };
-        audit::record(&mut *tx, Event::DepartureRefused, who).await?;
+        audit::record(&mut *tx, now, Event::DepartureRefused, who).await?;
         tx.commit().await?;
         return Ok(outcome);
     }
@@ -235,12 +235,12 @@ pub async fn submit(
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
             // Another request won the race: nothing of this one is kept but the refusal.
             tx.rollback().await?;
-            audit::record(db, Event::DepartureRefused, who).await?;
+            audit::record(db, now, Event::DepartureRefused, who).await?;
             return Ok(SubmitOutcome::AlreadySubmitted);
         }
         Err(error) => return Err(error),
     }
-    audit::record(&mut *tx, Event::DepartureSubmitted, who).await?;
+    audit::record(&mut *tx, now, Event::DepartureSubmitted, who).await?;
     tx.commit().await?;
     Ok(SubmitOutcome::Submitted(SubmittedRef {
         slip_number: slip_number.to_owned(),

@@ -5,11 +5,19 @@
 //!   with each further lockout up to 16 hours. The real student on another network is not
 //!   affected, so no stranger can lock a student out.
 //! - **Slow-down per student number**: once a number has had more than
-//!   [`SLOWDOWN_AFTER`] wrong passwords from anywhere within [`SLOWDOWN_WINDOW_SECONDS`],
-//!   every attempt for it waits before it is checked, up to [`MAX_SLOWDOWN_MS`]. Guessing
-//!   from many addresses gets slow; the real student still gets in, a few seconds later.
+//!   [`SLOWDOWN_AFTER`] wrong passwords from anywhere in its current window (which starts
+//!   at a failure and lasts [`SLOWDOWN_WINDOW_SECONDS`]), every attempt for it waits
+//!   before it is checked: 500 ms, doubling per further failure, up to
+//!   [`MAX_SLOWDOWN_MS`]. It is a delay per attempt, not a rate: it slows a guesser who
+//!   waits for each answer; one who sends many at once is held by the per-client limits.
+//!   The real student still gets in, a few seconds later.
+//!
+//! Rows are kept per login as typed (a digest for an unknown one, see [`subject`]) and
+//! deleted a day after their last failure, unless a lock is still running.
 
 use super::Db;
+
+use sha2::{Digest, Sha256};
 
 pub const FAILURES_BEFORE_LOCK: i64 = 5;
 pub const FIRST_LOCK_SECONDS: i64 = 15 * 60;
@@ -19,8 +27,22 @@ const MAX_DOUBLINGS: i64 = 6;
 /// Wrong passwords for one number (from any client) before its attempts are slowed.
 pub const SLOWDOWN_AFTER: i64 = 10;
 pub const SLOWDOWN_WINDOW_SECONDS: i64 = 15 * 60;
-/// The slow-down starts at 250 ms and doubles per further failure up to this.
+/// The slow-down starts at 500 ms and doubles per further failure up to this.
 pub const MAX_SLOWDOWN_MS: u64 = 5_000;
+
+/// What the limits count under for a login attempt: the account's login when `typed`
+/// names one; otherwise a digest of what was typed, so an unknown number is limited just
+/// the same while a password typed into the number field is never stored.
+pub fn subject(account: Option<&str>, typed: &str) -> String {
+    match account {
+        Some(login) => login.to_owned(),
+        None => {
+            let digest = Sha256::digest(typed.as_bytes());
+            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("unknown:{hex}")
+        }
+    }
+}
 
 /// Unix seconds until which `student_number` is locked for `client`, if it is at `now`.
 pub async fn locked_until(
@@ -90,12 +112,15 @@ pub async fn record_failure(
     .await?;
     // One statement: concurrent wrong guesses are all counted.
     let (failed, lockouts): (i64, i64) = sqlx::query_as(
-        "INSERT INTO login_locks (student_number, client, failed_logins) VALUES (?, ?, 1)
-         ON CONFLICT (student_number, client) DO UPDATE SET failed_logins = failed_logins + 1
+        "INSERT INTO login_locks (student_number, client, failed_logins, last_failure_at)
+         VALUES (?, ?, 1, ?)
+         ON CONFLICT (student_number, client) DO UPDATE SET
+             failed_logins = failed_logins + 1, last_failure_at = excluded.last_failure_at
          RETURNING failed_logins, lockouts",
     )
     .bind(student_number)
     .bind(client)
+    .bind(now)
     .fetch_one(&mut *tx)
     .await?;
     let locked = if failed < FAILURES_BEFORE_LOCK {
@@ -132,9 +157,41 @@ pub async fn record_success(
     Ok(())
 }
 
+/// Forgets limits nobody has tripped for a day (locks still running stay), and windows
+/// that are over. Returns how many rows went.
+pub async fn forget_old(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let locks = sqlx::query(
+        "DELETE FROM login_locks
+         WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)",
+    )
+    .bind(now - 24 * 60 * 60)
+    .bind(now)
+    .execute(db)
+    .await?;
+    let windows = sqlx::query("DELETE FROM login_slowdown WHERE window_started < ?")
+        .bind(now - SLOWDOWN_WINDOW_SECONDS)
+        .execute(db)
+        .await?;
+    Ok(locks.rows_affected() + windows.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_logins_are_counted_by_digest_never_as_typed() {
+        assert_eq!(subject(Some("2020100001"), "2020100001"), "2020100001");
+        let typed = subject(None, "my secret pw");
+        assert!(typed.starts_with("unknown:"), "{typed}");
+        assert!(!typed.contains("secret"));
+        assert_eq!(
+            typed,
+            subject(None, "my secret pw"),
+            "the same typing counts together"
+        );
+        assert_ne!(typed, subject(None, "my secret pw2"));
+    }
 
     #[test]
     fn the_slow_down_grows_and_is_capped() {

@@ -190,8 +190,12 @@ async fn thousands_of_bad_requests_get_clear_4xx_answers_and_leak_nothing() {
                 reply.body
             );
         }
-        if path == "/api/submit_departure" && submitted_by.is_none() && departures().await > 0 {
-            assert!(well_formed, "{described} submitted: {reply:?}");
+        // Whatever created the departure must be a submission, and a well-formed one.
+        if submitted_by.is_none() && departures().await > 0 {
+            assert!(
+                path == "/api/submit_departure" && well_formed,
+                "{described} created a departure: {reply:?}"
+            );
             submitted_by = Some(described.clone());
         }
         // A garbage call that happened to sign out: sign in again so the rest still counts.

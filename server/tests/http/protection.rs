@@ -207,8 +207,10 @@ async fn every_sign_in_change_and_refusal_is_audited_without_secrets() {
     let app = TestApp::with_demo_students().await;
     clear_audit(&app).await;
     let from = "10.9.8.7";
-    // A password typed into the number field by mistake is not kept.
+    // A password typed into the number field by mistake is not kept, even one that
+    // looks just like a login (an initial password is six characters of an ID number).
     attempt(&app, "my secret pw", "x", from).await;
+    attempt(&app, "12002X", "x", from).await;
     attempt(&app, "2020100002", "not-it", from).await;
     let li = attempt(&app, "2020100002", "12002X", from)
         .await
@@ -259,6 +261,7 @@ async fn every_sign_in_change_and_refusal_is_audited_without_secrets() {
         events,
         vec![
             ("login_failed", None, None, at),
+            ("login_failed", None, None, at),
             ("login_failed", None, li_, at),
             ("login_succeeded", li_, li_, at),
             ("library_card_cancelled", li_, None, at),
@@ -286,6 +289,19 @@ async fn every_sign_in_change_and_refusal_is_audited_without_secrets() {
     .fetch_one(&app.state.db)
     .await
     .expect("text");
+    let limits: String = sqlx::query_scalar(
+        "SELECT group_concat(student_number, '|') FROM (SELECT student_number FROM login_locks
+         UNION ALL SELECT student_number FROM login_slowdown)",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .expect("limit rows");
+    for secret in ["secret", "12002X"] {
+        assert!(
+            !limits.contains(secret),
+            "the limits hold no password: {limits}"
+        );
+    }
     for secret in [
         "secret",
         "not-it",
