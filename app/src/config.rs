@@ -30,6 +30,9 @@ pub struct Config {
     /// `LIXIAO_SESSION_MAX_SECS`: however active, a session ends this long after sign-in.
     /// Default 43200 (12 hours).
     pub session_max: std::time::Duration,
+    /// `LIXIAO_BUILD_VERSION`: the version that keys the service worker's caches. Default:
+    /// a hash of the built browser files, so a deploy with a changed bundle is a new version.
+    pub build_version: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -107,6 +110,7 @@ impl Config {
             trusted_proxies,
             session_idle,
             session_max,
+            build_version: lookup("LIXIAO_BUILD_VERSION").filter(|v| !v.trim().is_empty()),
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 mod hydration;
 mod layout;
 mod pages;
+pub mod pwa;
 
 pub use error::AppError;
 
@@ -42,8 +43,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta
+                    name="description"
+                    content="研究生离校信息查询：核对图书馆、档案馆、公寓、财务四个离校审核事项，提交并打印离校流程单。"
+                />
                 <meta name="theme-color" content="#0b5394" />
+                <meta name=pwa::VERSION_META content=build_version() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
+                <meta name="mobile-web-app-capable" content="yes" />
+                <meta name="apple-mobile-web-app-capable" content="yes" />
+                <meta name="apple-mobile-web-app-title" content="离校" />
+                <meta name="apple-mobile-web-app-status-bar-style" content="default" />
+                <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -52,6 +65,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The build this page belongs to, for the page's service-worker code.
+fn build_version() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<state::AppState>()
+            .map(|state| state.build_version.to_string())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
     }
 }
 
@@ -69,7 +96,8 @@ fn set_content_security_policy() {
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-         manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+         manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; \
          form-action 'self'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
@@ -87,6 +115,7 @@ pub fn App() -> impl IntoView {
             if page.is_empty() { "离校 · 研究生离校信息查询".to_owned() } else { format!("{page} · 离校") }
         } />
         <hydration::MarkHydrated />
+        <pwa::UpdatePrompt />
         <Router>
             <Pages />
         </Router>

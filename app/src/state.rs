@@ -14,15 +14,20 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub login_limiter: Arc<IpLimiter>,
+    /// The build the pages and the service worker belong to (`crate::pwa::build_version`).
+    pub build_version: Arc<str>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+        let build_version =
+            crate::pwa::build_version(&leptos_options, config.build_version.as_deref()).into();
         AppState {
             leptos_options,
             db,
             config: Arc::new(config),
             login_limiter: Arc::default(),
+            build_version,
         }
     }
 

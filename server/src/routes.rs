@@ -1,4 +1,5 @@
-//! The HTTP surface: the Leptos pages and server functions, static files, `/healthz`.
+//! The HTTP surface: the Leptos pages and server functions, static files, `/healthz`,
+//! and the service worker of the installable app.
 
 use app::{App, shell, state::AppState};
 use axum::{
@@ -16,7 +17,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{security, sessions};
+use crate::{pwa, security, sessions};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
@@ -29,6 +30,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         proxies: state.config.trusted_proxies.clone(),
         https_by_default: https,
     };
+    let state_for_tags = state.clone();
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -41,6 +43,8 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
 
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/sw.js", get(pwa::service_worker))
+        .route("/version.json", get(pwa::version))
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -54,6 +58,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
     // security headers, then the limits, the cross-site check and the session apply in
     // that order.
     Ok(app
+        .layer(from_fn_with_state(state_for_tags, pwa::tag_pages))
         .layer(sessions)
         .layer(from_fn(security::refuse_cross_site))
         .layer(from_fn(security::limit_body))

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::layout::SignedIn;
+use crate::{layout::SignedIn, pwa::InstallOffer};
 
 /// 办事大厅: the service hall with its 学生事务 column and 个人中心.
 #[component]
@@ -10,6 +10,7 @@ pub fn HallPage() -> impl IntoView {
         <Title text="办事大厅" />
         <SignedIn>
             <h1 class="page-title">"办事大厅"</h1>
+            <InstallOffer />
             <div class="hall">
                 <section class="card column" aria-labelledby="student-affairs">
                     <h2 id="student-affairs">"学生事务"</h2>

@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod concurrency;
 mod protection;
+mod pwa;
 mod security;
 mod shell;
 mod student_path;

@@ -1,0 +1,20 @@
+import { test as base } from "@playwright/test";
+import { OwnServer } from "./own-server";
+
+/**
+ * Tests on a server of their own (see OwnServer): `page` and `request` go to it. Its
+ * configuration can be set per file with `test.use({ ownEnv: { … } })`.
+ */
+export const test = base.extend<{ own: OwnServer; ownEnv: Record<string, string> }>({
+  ownEnv: [{}, { option: true }],
+  own: async ({ ownEnv }, use) => {
+    const server = await OwnServer.start(ownEnv);
+    await use(server);
+    await server.dispose();
+  },
+  baseURL: async ({ own }, use) => {
+    await use(own.baseURL);
+  },
+});
+
+export { expect } from "@playwright/test";

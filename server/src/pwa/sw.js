@@ -1,0 +1,178 @@
+// Lixiao's service worker. The server fills in the build version, so every deploy
+// serves different bytes and the browser installs a new worker.
+//
+// - The app's own static files are cached at install, per build version, and served
+//   cache-first (network-first while a page of a newer build is open).
+// - Pages are network-first. The clearance page, 已完成事项 and the slip are kept in a
+//   per-student cache so that, offline, the student sees the status last seen, marked
+//   offline and with every action disabled. Other pages offline get the offline page.
+// - /api/, /sync/, sign-in and every non-GET request are never cached.
+// - A sign-in or a logout (by script or by a plain form), a page served to nobody
+//   (signed out) and a page served to another student delete the saved pages: phones and
+//   lab PCs are shared.
+"use strict";
+
+const VERSION = "__LIXIAO_VERSION__";
+const STATIC_CACHE = `lixiao-static-${VERSION}`;
+const PAGE_CACHE_PREFIX = "lixiao-pages-";
+const STATIC_FILES = [
+  "/pkg/lixiao.js",
+  "/pkg/lixiao.wasm",
+  "/pkg/lixiao.css",
+  "/pwa.js",
+  "/offline.html",
+  "/manifest.webmanifest",
+  "/favicon.svg",
+  "/icons/icon-192.png",
+  "/icons/icon-512.png",
+  "/icons/maskable-512.png",
+  "/icons/apple-touch-icon.png",
+];
+const OFFLINE_PAGES = ["/clearance", "/completed", "/completed/slip"];
+// Passed straight through. (The sign-in page goes through `page` so that a page served to
+// nobody clears saved pages, but like every page outside OFFLINE_PAGES it is never saved.)
+const NEVER_CACHED = ["/api/", "/sync/"];
+
+// Set when a page from a newer build than this worker is seen: its static files must then
+// come from the network, not from this worker's (older) cache.
+let newerBuildSeen = false;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(STATIC_FILES)));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("lixiao-static-") && name !== STATIC_CACHE) {
+          await caches.delete(name);
+        }
+      }
+      await self.clients.claim();
+    })(),
+  );
+});
+
+// The page's "有新版本" button asks the waiting worker to take over.
+self.addEventListener("message", (event) => {
+  if (event.data === "skip-waiting") {
+    self.skipWaiting();
+  }
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) {
+    return;
+  }
+  if (request.method !== "GET") {
+    // Signing in or out, by script or by a plain form: forget this device's saved pages.
+    if (url.pathname === "/api/login" || url.pathname === "/api/logout") {
+      event.waitUntil(deletePageCaches(null));
+    }
+    return;
+  }
+  if (NEVER_CACHED.some((prefix) => url.pathname.startsWith(prefix))) {
+    return;
+  }
+  if (request.mode === "navigate") {
+    event.respondWith(page(event, request, url));
+  } else if (STATIC_FILES.includes(url.pathname)) {
+    event.respondWith(staticFile(request));
+  }
+});
+
+async function staticFile(request) {
+  if (!newerBuildSeen) {
+    const cached = await caches.match(request, { cacheName: STATIC_CACHE });
+    if (cached) {
+      return cached;
+    }
+  }
+  return fetch(request);
+}
+
+async function page(event, request, url) {
+  let response;
+  try {
+    response = await fetch(request);
+  } catch (offline) {
+    return offlinePage(url);
+  }
+  const version = response.headers.get("x-lixiao-version");
+  if (version && version !== VERSION) {
+    newerBuildSeen = true;
+    event.waitUntil(self.registration.update());
+  }
+  if (response.type === "opaqueredirect" || response.status >= 300) {
+    return response;
+  }
+  const key = response.headers.get("x-lixiao-cache-key");
+  event.waitUntil(keepPage(key, url, response.clone()));
+  return response;
+}
+
+// Keeps a student's page, and drops every other student's.
+async function keepPage(key, url, response) {
+  await deletePageCaches(key);
+  if (!key || !OFFLINE_PAGES.includes(url.pathname)) {
+    return;
+  }
+  const headers = new Headers(response.headers);
+  headers.set("x-lixiao-saved-at", new Date().toISOString());
+  const body = await response.text();
+  const cache = await caches.open(PAGE_CACHE_PREFIX + key);
+  await cache.put(url.pathname, new Response(body, { status: 200, headers }));
+}
+
+async function deletePageCaches(keep) {
+  for (const name of await caches.keys()) {
+    if (name.startsWith(PAGE_CACHE_PREFIX) && name !== PAGE_CACHE_PREFIX + keep) {
+      await caches.delete(name);
+    }
+  }
+}
+
+async function offlinePage(url) {
+  if (OFFLINE_PAGES.includes(url.pathname)) {
+    for (const name of await caches.keys()) {
+      if (!name.startsWith(PAGE_CACHE_PREFIX)) {
+        continue;
+      }
+      const saved = await (await caches.open(name)).match(url.pathname);
+      if (saved) {
+        const html = offlineCopy(await saved.text(), saved.headers.get("x-lixiao-saved-at"));
+        return new Response(html, {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        });
+      }
+    }
+  }
+  const fallback = await caches.match("/offline.html", { cacheName: STATIC_CACHE });
+  return fallback || new Response("网络未连接，请检查网络后刷新。", {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+// The saved page as a static snapshot: no scripts (nothing to hydrate, nothing to send),
+// every button disabled, and a banner saying when it was saved.
+function offlineCopy(html, savedAt) {
+  const banner =
+    '<div class="offline-banner" role="status">离线：这是 ' +
+    beijingTime(savedAt) +
+    " 时的状态，恢复网络后刷新</div>";
+  return html
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, "")
+    .replace(/<link\b[^>]*rel="(?:modulepreload|preload)"[^>]*>/gi, "")
+    .replace(/<button\b/gi, "<button disabled")
+    .replace(/<body([^>]*)>/i, `<body$1 data-offline="true">${banner}`);
+}
+
+function beijingTime(iso) {
+  const moment = new Date(iso || Date.now());
+  const beijing = new Date(moment.getTime() + 8 * 3600 * 1000).toISOString();
+  return `${beijing.slice(0, 10)} ${beijing.slice(11, 16)}`;
+}
