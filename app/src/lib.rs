@@ -35,8 +35,6 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">
@@ -82,29 +80,6 @@ fn build_version() -> String {
     }
 }
 
-/// The page's Content-Security-Policy: scripts only from us and only the inline ones
-/// carrying this response's nonce (Leptos puts it on its hydration scripts), and
-/// `wasm-unsafe-eval` so the browser may compile our WebAssembly.
-#[cfg(feature = "ssr")]
-fn set_content_security_policy() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
-         manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; \
-         form-action 'self'"
-    );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-    }
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -129,6 +104,7 @@ pub fn App() -> impl IntoView {
 fn Pages() -> impl IntoView {
     layout::provide_current_user();
     view! {
+        <pwa::SaveForOffline />
         <layout::Header />
         <main class="page">
             <Routes fallback=pages::NotFound>

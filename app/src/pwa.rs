@@ -89,6 +89,21 @@ pub fn UpdatePrompt() -> impl IntoView {
     }
 }
 
+/// Tells the service worker which page the student is on, so the pages kept for offline
+/// use follow moves inside the app (the router fetches data, not pages, and the worker
+/// would otherwise only see the first page loaded).
+#[component]
+pub fn SaveForOffline() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        #[cfg(feature = "hydrate")]
+        browser::save_for_offline(&path);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = path;
+    });
+}
+
 /// "安装到主屏幕" where the browser offers installation; on iOS Safari, which has no such
 /// offer, a short instruction instead. Nothing once the app runs installed.
 #[component]
@@ -180,6 +195,8 @@ mod browser {
                 if UPDATE_CHOSEN.load(Ordering::Relaxed)
                     && let Some(window) = web_sys::window()
                 {
+                    // (Set by accepting the prompt here or in another tab: either way
+                    // the new version now controls this page.)
                     let _ = window.location().reload();
                 }
             });
@@ -189,6 +206,8 @@ mod browser {
         });
     }
 
+    /// Whether a controller change means "reload into the new version": true once an
+    /// update has been offered on this page.
     static UPDATE_CHOSEN: AtomicBool = AtomicBool::new(false);
 
     /// Shows the prompt when a new worker is waiting (a controller exists, so this is an
@@ -198,8 +217,14 @@ mod browser {
         set_waiting: WriteSignal<bool>,
     ) {
         let has_controller = || container().and_then(|c| c.controller()).is_some();
-        if registration.waiting().is_some() && has_controller() {
+        // Once the prompt shows, a new controller means the update happened (perhaps
+        // accepted in another tab): this page reloads into it too.
+        let offer = move || {
+            UPDATE_CHOSEN.store(true, Ordering::Relaxed);
             set_waiting.set(true);
+        };
+        if registration.waiting().is_some() && has_controller() {
+            offer();
         }
         let found = {
             let registration = registration.clone();
@@ -211,7 +236,7 @@ mod browser {
                 let changed = Closure::<dyn FnMut()>::new(move || {
                     if worker.state() == web_sys::ServiceWorkerState::Installed && has_controller()
                     {
-                        set_waiting.set(true);
+                        offer();
                     }
                 });
                 installing.set_onstatechange(Some(changed.as_ref().unchecked_ref()));
@@ -271,7 +296,6 @@ mod browser {
         let Some(container) = container() else {
             return;
         };
-        UPDATE_CHOSEN.store(true, Ordering::Relaxed);
         wasm_bindgen_futures::spawn_local(async move {
             let Ok(registration) = JsFuture::from(container.get_registration()).await else {
                 return;
@@ -284,6 +308,13 @@ mod browser {
                 let _ = waiting.post_message(&JsValue::from_str("skip-waiting"));
             }
         });
+    }
+
+    /// Asks the worker controlling this page to keep `path` for offline use.
+    pub fn save_for_offline(path: &str) {
+        if let Some(worker) = container().and_then(|container| container.controller()) {
+            let _ = worker.post_message(&JsValue::from_str(&format!("save:{path}")));
+        }
     }
 
     fn window_value(name: &str) -> Option<JsValue> {

@@ -68,6 +68,15 @@ test("the manifest is complete and the app is installable", async ({ page, reque
   }
 });
 
+test("the offline page is styled and names the help line", async ({ page }, testInfo) => {
+  const response = await page.goto("/offline.html");
+  expect(response?.headers()["content-security-policy"]).toContain("style-src 'self'");
+  await expect(page.getByRole("heading", { name: "网络未连接" })).toBeVisible();
+  // The stylesheet applied: the header has the brand colour.
+  await expect(page.locator(".site-header")).toHaveCSS("background-color", "rgb(11, 83, 148)");
+  void testInfo;
+});
+
 test("offline, the clearance page shows the last status with every action disabled", async ({ page }, testInfo) => {
   await signIn(page, testInfo, "2020100001", "061234");
   await visitAndSave(page, testInfo, "/clearance");
@@ -90,7 +99,14 @@ test("offline, the clearance page shows the last status with every action disabl
 
 test("offline, 刘洋 still has her slip and 李娜 her clearance with 注销 disabled", async ({ page }, testInfo) => {
   await signIn(page, testInfo, "2020100004", "150027");
-  await visitAndSave(page, testInfo, "/completed/slip");
+  await controlled(page);
+  // Inside the app, as a student moves: 个人中心 → 已完成事项 → 查看并打印 (the router
+  // loads data, not pages; the page tells the worker what to keep).
+  await page.getByRole("link", { name: /已完成事项/ }).first().click();
+  await settled(page, testInfo);
+  await page.getByRole("link", { name: "查看并打印" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "研究生离校流程单" })).toBeVisible();
+  await expect.poll(async () => (await savedPages(page)).map((saved) => saved.path)).toContain("/completed/slip");
   await page.context().setOffline(true);
   await page.reload();
   await expect(page.locator(".offline-banner")).toContainText("离线：这是");
@@ -102,13 +118,47 @@ test("offline, 刘洋 still has her slip and 李娜 her clearance with 注销 di
   await page.getByRole("button", { name: "退出" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await signIn(page, testInfo, "2020100002", "12002X");
-  await visitAndSave(page, testInfo, "/clearance");
+  await controlled(page);
+  await page.getByRole("link", { name: /研究生离校信息查询/ }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "研究生离校信息查询" })).toBeVisible();
+  await settled(page, testInfo);
+  await expect.poll(async () => (await savedPages(page)).map((saved) => saved.path)).toContain("/clearance");
   await expect(office(page, "图书馆").getByRole("button", { name: "注销" })).toBeEnabled();
   await page.context().setOffline(true);
   await page.reload();
   await expect(page.locator(".offline-banner")).toBeVisible();
   await expect(office(page, "图书馆").getByRole("button", { name: "注销" })).toBeDisabled();
   await expect(page.getByText("682.40").first()).toBeVisible();
+
+  // Back online she cancels the card; the saved page follows what she did.
+  await page.context().setOffline(false);
+  await open(page, testInfo, "/clearance");
+  await office(page, "图书馆").getByRole("button", { name: "注销" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "确认注销" }).click();
+  await expect(office(page, "图书馆")).toContainText("已注销");
+  await expect
+    .poll(async () => (await savedPages(page)).find((saved) => saved.path === "/clearance")?.text ?? "")
+    .toContain("已注销");
+  await page.context().setOffline(true);
+  await page.reload();
+  await expect(page.locator(".offline-banner")).toBeVisible();
+  await expect(office(page, "图书馆")).toContainText("已注销");
+});
+
+test("nothing from the API or the sign-in is ever stored", async ({ page }, testInfo) => {
+  await signIn(page, testInfo, "2020100001", "061234");
+  await visitAndSave(page, testInfo, "/clearance");
+  await page.getByRole("button", { name: "提交离校流程" }).click();
+  await expect(page.getByRole("status")).toContainText("离校流程已于");
+  const stored = await page.evaluate(async () => {
+    const paths: string[] = [];
+    for (const name of await caches.keys()) {
+      for (const request of await (await caches.open(name)).keys()) paths.push(new URL(request.url).pathname);
+    }
+    return paths;
+  });
+  expect(stored.filter((path) => path.startsWith("/api/") || path.startsWith("/login"))).toEqual([]);
+  expect(stored).toContain("/clearance");
 });
 
 test("after logout nothing personal is left in the cache", async ({ page }, testInfo) => {
@@ -173,7 +223,10 @@ test("a new version offers itself and reloads into it when accepted", async ({ p
   await own.run({ LIXIAO_BUILD_VERSION: "e2e-2" });
   await open(page, testInfo, "/login");
   await expect(page.getByText("有新版本")).toBeVisible();
+  // A mark on this page: gone once the page has really reloaded.
+  await page.evaluate(() => ((window as unknown as { before: boolean }).before = true));
   await page.getByRole("button", { name: "立即更新" }).click();
+  await page.waitForFunction(() => !(window as unknown as { before?: boolean }).before);
   await page.waitForFunction(() => navigator.serviceWorker.controller?.scriptURL.includes("v=e2e-2"));
   await settled(page, testInfo);
   await expect(page.getByText("有新版本")).toHaveCount(0);

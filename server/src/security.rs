@@ -120,11 +120,13 @@ pub fn refusal(request_headers: &HeaderMap, status: StatusCode, error: AppError)
     }
 }
 
-/// Headers every response gets. Pages set their own Content-Security-Policy (it carries
-/// the per-response script nonce); anything else gets the strictest one.
+/// Headers every response gets. Pages get the page Content-Security-Policy, built here
+/// from the script nonce Leptos wrote into the page (see [`page_policy`]); anything else
+/// that sets none gets the strictest one.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let https = client_of(&request).https;
-    let mut response = next.run(request).await;
+    let response = next.run(request).await;
+    let mut response = with_page_policy(response).await;
     let headers = response.headers_mut();
     let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
@@ -160,6 +162,69 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         set(headers, "cache-control", "no-store");
     }
     response
+}
+
+/// The policy of an HTML page: scripts only from us and only the inline ones carrying
+/// this page's nonce (Leptos puts it on its hydration scripts), `wasm-unsafe-eval` so
+/// the browser may compile our WebAssembly, the worker and the manifest from us.
+pub fn page_policy(nonce: Option<&str>) -> String {
+    let inline = nonce
+        .map(|nonce| format!(" 'nonce-{nonce}'"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'{inline} 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+         manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+/// Gives an HTML answer without a policy of its own the page policy. The nonce is read
+/// from the page itself, so the header and the page always agree: setting it while
+/// rendering proved unreliable (once in a few hundred pages the header was missing, and
+/// the page arrived without its styles and scripts).
+async fn with_page_policy(response: Response) -> Response {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !is_html
+        || response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, PAGE_LIMIT_BYTES).await else {
+        tracing::error!("a page larger than {PAGE_LIMIT_BYTES} bytes could not be sent");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let nonce = find_nonce(&bytes);
+    if let Ok(policy) = HeaderValue::from_str(&page_policy(nonce.as_deref())) {
+        parts
+            .headers
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// No page of Lixiao comes near this; it bounds the copy made to read the nonce.
+const PAGE_LIMIT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The value of the first `nonce="…"` attribute in the page, if it is a plain token.
+fn find_nonce(page: &[u8]) -> Option<String> {
+    const MARK: &[u8] = b"nonce=\"";
+    let start = page.windows(MARK.len()).position(|window| window == MARK)? + MARK.len();
+    let length = page[start..].iter().position(|byte| *byte == b'"')?;
+    let nonce = std::str::from_utf8(&page[start..start + length]).ok()?;
+    nonce
+        .bytes()
+        .all(|byte| {
+            byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_')
+        })
+        .then(|| nonce.to_owned())
 }
 
 /// No form or server-function call of Lixiao comes near this; anything larger is refused (413).
@@ -205,5 +270,24 @@ pub async fn friendly_timeout(request: Request, next: Next) -> Response {
             AppError::BadRequest("请求超时，请稍后重试。".to_owned()),
         ),
         _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_is_read_from_the_page_and_only_if_it_is_a_token() {
+        assert_eq!(
+            find_nonce(br#"<script nonce="aB3+/x==">x</script>"#).as_deref(),
+            Some("aB3+/x==")
+        );
+        assert_eq!(find_nonce(b"<p>no scripts</p>"), None);
+        assert_eq!(find_nonce(br#"<script nonce="a' 'unsafe-inline">"#), None);
+        assert!(
+            page_policy(Some("abc")).contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'")
+        );
+        assert!(!page_policy(None).contains("nonce"));
     }
 }

@@ -29,6 +29,7 @@ const STATIC_FILES = [
   "/icons/apple-touch-icon.png",
 ];
 const OFFLINE_PAGES = ["/clearance", "/completed", "/completed/slip"];
+const STUDENT_CHANGES = ["/api/cancel_library_card", "/api/submit_departure"];
 // Passed straight through. (The sign-in page goes through `page` so that a page served to
 // nobody clears saved pages, but like every page outside OFFLINE_PAGES it is never saved.)
 const NEVER_CACHED = ["/api/", "/sync/"];
@@ -38,7 +39,10 @@ const NEVER_CACHED = ["/api/", "/sync/"];
 let newerBuildSeen = false;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(STATIC_FILES)));
+  // From the server, never from the browser's HTTP cache: an older copy there would
+  // otherwise be kept as this version's file.
+  const fresh = STATIC_FILES.map((path) => new Request(path, { cache: "reload" }));
+  event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(fresh)));
 });
 
 self.addEventListener("activate", (event) => {
@@ -54,10 +58,17 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-// The page's "有新版本" button asks the waiting worker to take over.
+// The page's "有新版本" button asks the waiting worker to take over; the page also says
+// which page the student is on after moving inside the app (the router fetches data,
+// not pages, so no page request comes through here): "save:/clearance".
 self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") {
     self.skipWaiting();
+  } else if (typeof event.data === "string" && event.data.startsWith("save:")) {
+    const path = event.data.slice("save:".length);
+    if (OFFLINE_PAGES.includes(path)) {
+      event.waitUntil(savePage(path));
+    }
   }
 });
 
@@ -71,6 +82,18 @@ self.addEventListener("fetch", (event) => {
     // Signing in or out, by script or by a plain form: forget this device's saved pages.
     if (url.pathname === "/api/login" || url.pathname === "/api/logout") {
       event.waitUntil(deletePageCaches(null));
+      return;
+    }
+    // What the student does (注销, 提交) changes the saved pages: passed through
+    // untouched, then the saved pages are fetched again. (Other server functions are
+    // reads, POSTed too: they change nothing.)
+    if (STUDENT_CHANGES.includes(url.pathname)) {
+      event.respondWith(
+        fetch(request).then((response) => {
+          event.waitUntil(refreshSavedPages());
+          return response;
+        }),
+      );
     }
     return;
   }
@@ -91,7 +114,34 @@ async function staticFile(request) {
       return cached;
     }
   }
-  return fetch(request);
+  return fetch(request.url, { cache: "no-cache" });
+}
+
+// Fetches a page as the signed-in student sees it now, and keeps it.
+async function savePage(path) {
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", headers: { accept: "text/html" } });
+  } catch (offline) {
+    return;
+  }
+  if (response.ok && !response.redirected) {
+    await keepPage(response.headers.get("x-lixiao-cache-key"), new URL(response.url), response);
+  }
+}
+
+async function refreshSavedPages() {
+  const paths = new Set();
+  for (const name of await caches.keys()) {
+    if (name.startsWith(PAGE_CACHE_PREFIX)) {
+      for (const request of await (await caches.open(name)).keys()) {
+        paths.add(new URL(request.url).pathname);
+      }
+    }
+  }
+  for (const path of paths) {
+    await savePage(path);
+  }
 }
 
 async function page(event, request, url) {
@@ -145,7 +195,12 @@ async function offlinePage(url) {
       if (saved) {
         const html = offlineCopy(await saved.text(), saved.headers.get("x-lixiao-saved-at"));
         return new Response(html, {
-          headers: { "content-type": "text/html; charset=utf-8" },
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            // The snapshot runs no script at all.
+            "content-security-policy":
+              "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'",
+          },
         });
       }
     }
