@@ -33,6 +33,33 @@ pub struct Config {
     /// `LIXIAO_BUILD_VERSION`: the version that keys the service worker's caches. Default:
     /// a hash of the built browser files, so a deploy with a changed bundle is a new version.
     pub build_version: Option<String>,
+    /// How many connections, and how long to wait for one (see [`PoolSettings`]).
+    pub pool: PoolSettings,
+}
+
+/// The database pool, per server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// `LIXIAO_DB_MAX_CONNECTIONS`: connections this process may hold. Default 8. On
+    /// PostgreSQL, the sum over all server processes must stay under the server's
+    /// `max_connections` (100 by default).
+    pub max_connections: u32,
+    /// `LIXIAO_DB_ACQUIRE_TIMEOUT_SECS`: a request that waits this long for a connection
+    /// fails (503-like "busy" to the user) instead of queueing for ever. Default 15.
+    pub acquire_timeout: std::time::Duration,
+    /// `LIXIAO_DB_STATEMENT_TIMEOUT_SECS`: PostgreSQL cancels a statement running this
+    /// long. Default 30 (the request timeout). SQLite has no equivalent.
+    pub statement_timeout: std::time::Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 8,
+            acquire_timeout: std::time::Duration::from_secs(15),
+            statement_timeout: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/lixiao.db";
@@ -93,6 +120,21 @@ impl Config {
         let request_timeout = seconds("LIXIAO_REQUEST_TIMEOUT_SECS", "30")?;
         let session_idle = seconds("LIXIAO_SESSION_IDLE_SECS", "1800")?;
         let session_max = seconds("LIXIAO_SESSION_MAX_SECS", "43200")?;
+        let max_connections = read("LIXIAO_DB_MAX_CONNECTIONS", "8");
+        let pool = PoolSettings {
+            max_connections: match max_connections.trim().parse::<u32>() {
+                Ok(count) if (1..=1000).contains(&count) => count,
+                _ => {
+                    return Err(ConfigError {
+                        name: "LIXIAO_DB_MAX_CONNECTIONS",
+                        value: max_connections,
+                        reason: "expected a whole number from 1 to 1000".to_owned(),
+                    });
+                }
+            },
+            acquire_timeout: seconds("LIXIAO_DB_ACQUIRE_TIMEOUT_SECS", "15")?,
+            statement_timeout: seconds("LIXIAO_DB_STATEMENT_TIMEOUT_SECS", "30")?,
+        };
         let proxies = read("LIXIAO_TRUSTED_PROXIES", "");
         let trusted_proxies =
             crate::net::TrustedProxies::parse(&proxies).map_err(|reason| ConfigError {
@@ -111,6 +153,7 @@ impl Config {
             session_idle,
             session_max,
             build_version: lookup("LIXIAO_BUILD_VERSION").filter(|v| !v.trim().is_empty()),
+            pool,
         })
     }
 }

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 
-use crate::{AppError, auth::ip_limit::IpLimiter, config::Config, db::Db};
+use crate::{AppError, config::Config, db::Db};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
-    pub login_limiter: Arc<IpLimiter>,
     /// The build the pages and the service worker belong to (`crate::pwa::build_version`).
     pub build_version: Arc<str>,
 }
@@ -26,7 +25,6 @@ impl AppState {
             leptos_options,
             db,
             config: Arc::new(config),
-            login_limiter: Arc::default(),
             build_version,
         }
     }

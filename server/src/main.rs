@@ -1,4 +1,7 @@
 //! Starts Lixiao: configuration, database, router, serve until told to stop.
+//!
+//! `server` serves; `server backup <file>` writes a consistent copy of the live SQLite
+//! database to a new file and exits (PostgreSQL: use pg_dump, see docs/deploy.md).
 
 use std::{net::SocketAddr, process::ExitCode};
 
@@ -20,13 +23,30 @@ async fn main() -> ExitCode {
     telemetry::init(&config.log_filter);
 
     // Opening also migrates: a server never runs against a schema it does not know.
-    let db = match app::db::open(&config.database_url).await {
+    let db = match app::db::open_with(&config.database_url, config.pool).await {
         Ok(db) => db,
         Err(error) => {
             tracing::error!("{error}");
             return ExitCode::FAILURE;
         }
     };
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => {}
+        ["backup", file] => return backup(&db, file).await,
+        _ => {
+            eprintln!(
+                "usage: server            serve Lixiao\n       server backup FILE  copy the live SQLite database to FILE (new)"
+            );
+            return ExitCode::from(2);
+        }
+    }
 
     if config.demo_data {
         match app::db::demo::seed(&db).await {
@@ -79,6 +99,26 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server backup FILE`: a consistent copy of the live database, taken while it serves.
+async fn backup(db: &app::db::Db, file: &str) -> ExitCode {
+    let started = std::time::Instant::now();
+    let outcome = app::db::backup::sqlite_copy(db, std::path::Path::new(file)).await;
+    db.close().await;
+    match outcome {
+        Ok(()) => {
+            tracing::info!(
+                "backup written to {file} in {} ms",
+                started.elapsed().as_millis()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!("{error}");
             ExitCode::FAILURE
         }
     }

@@ -24,8 +24,9 @@ use crate::{pwa, security, sessions};
 pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
     let https = !state.config.plain_http;
     let request_timeout = state.config.request_timeout;
-    let sessions = sessions::layer(&state.db, https, state.config.session_idle).await?;
-    sessions::spawn_clean_up(state.db.clone());
+    let store = sessions::Store::new(&state.db).await?;
+    sessions::spawn_clean_up(store.clone(), state.db.clone());
+    let sessions = sessions::layer(store, https, state.config.session_idle);
     let clients = security::Clients {
         proxies: state.config.trusted_proxies.clone(),
         https_by_default: https,

@@ -1,8 +1,10 @@
 //! Crash safety: a submission the server acknowledged survives `kill -9` of the server
-//! right after it. The real server binary runs on a real SQLite file; a storm of
+//! right after it. The real server binary runs on a real database (a SQLite file, or
+//! PostgreSQL when the suite runs on it); a storm of
 //! submissions is cut short by SIGKILL; after a restart every acknowledged submission is
 //! there, and nothing is half-written.
 
+#[macro_use]
 mod support;
 
 use std::{
@@ -15,32 +17,36 @@ use std::{
 };
 
 use app::clearance::{rules, submission::Departure};
-use support::{free_port, http, start, wait_until_up};
+
+use support::{free_port, fresh_database_url, http, start, wait_until_up};
 
 const STUDENTS: usize = 60;
 const PASSWORD: &str = "crash-test-password";
 
-/// Creates the database with `STUDENTS` students who all pass every office.
-async fn prepare(url: &str) {
+/// Creates the database with `students` students who all pass every office, numbered
+/// 2021000000 upwards, all with the password [`PASSWORD`].
+pub async fn prepare(url: &str, students: usize) {
     let db = app::db::open(url).await.expect("database");
     let hash = app::auth::password::hash(PASSWORD.to_owned())
         .await
         .expect("hash");
-    for index in 0..STUDENTS {
+    for index in 0..students {
         let number = format!("2021{index:06}");
         for statement in [
-            "INSERT INTO students VALUES (?, '测试', '男', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
-            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES (?, 'student', ?, ?, 0)",
-            "INSERT INTO library_records VALUES (?, 0, 0, 0, '2021-06-01T01:00:00Z', '审核通过')",
-            "INSERT INTO archives_records VALUES (?, '已审核')",
+            "INSERT INTO students VALUES ($1, '测试', 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
+            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES ($1, 'student', $1, $2, FALSE)",
+            "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2021-06-01T01:00:00Z', 'approved')",
+            "INSERT INTO archives_records VALUES ($1, 'reviewed')",
         ] {
-            let query = sqlx::query(statement).bind(&number);
-            let query = if statement.contains("password_hash") {
-                query.bind(&number).bind(&hash)
-            } else {
-                query
-            };
-            query.execute(&db).await.expect("insert");
+            with_pool!(&db, pool => {
+                let query = sqlx::query(statement).bind(&number);
+                let query = if statement.contains("password_hash") {
+                    query.bind(&hash)
+                } else {
+                    query
+                };
+                query.execute(pool).await.expect("insert");
+            });
         }
     }
     db.close().await;
@@ -49,11 +55,11 @@ async fn prepare(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_submissions_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
-    prepare(&url).await;
+    let url = fresh_database_url(dir.path()).await;
+    prepare(&url, STUDENTS).await;
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let mut server = start(dir.path(), port, &[]);
+    let mut server = start(dir.path(), &url, port, &[]);
     wait_until_up(addr).await;
 
     // Every student signs in first (not part of the storm).
@@ -103,22 +109,24 @@ async fn acknowledged_submissions_survive_kill_9() {
     let acknowledged = acknowledged.lock().expect("lock").clone();
 
     // Restart on the same file and look at what survived.
-    let mut server = start(dir.path(), port, &[]);
+    let mut server = start(dir.path(), &url, port, &[]);
     wait_until_up(addr).await;
     server.kill().expect("stop");
     server.wait().expect("reaped");
 
     let db = app::db::open(&url).await.expect("reopens");
-    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-        .fetch_one(&db)
-        .await
-        .expect("check");
-    assert_eq!(integrity, "ok");
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT student_number, snapshot FROM departures")
-            .fetch_all(&db)
+    if let app::db::Db::Sqlite(pool) = &db {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(pool)
             .await
-            .expect("rows");
+            .expect("check");
+        assert_eq!(integrity, "ok");
+    }
+    let rows: Vec<(String, String)> = with_pool!(&db, pool =>
+        sqlx::query_as("SELECT student_number, snapshot FROM departures")
+            .fetch_all(pool)
+            .await
+            .expect("rows"));
     for number in &acknowledged {
         assert!(
             rows.iter().any(|(stored, _)| stored == number),
@@ -126,7 +134,7 @@ async fn acknowledged_submissions_survive_kill_9() {
         );
     }
     for (number, snapshot) in &rows {
-        let departure: Departure = serde_json::from_str(snapshot)
+        let departure: Departure = app::db::snapshot::thaw(snapshot)
             .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
         assert_eq!(&departure.facts.basic.student_number, number);
         assert!(rules::gate(&departure.verdicts).is_ok());

@@ -2,11 +2,12 @@
 //! password check holds 19 MiB of argon2 memory, so unbounded checks would need gigabytes;
 //! bounded, the server's peak memory stays small, and every attempt still gets an answer.
 
+#[macro_use]
 mod support;
 
 use std::{collections::BTreeMap, net::SocketAddr};
 
-use support::{free_port, http, start, wait_until_up};
+use support::{free_port, fresh_database_url, http, start, wait_until_up};
 
 const STORM: usize = 200;
 /// The debug build idles near 40-80 MiB and four argon2 memories add 76 MiB. Unbounded,
@@ -27,9 +28,10 @@ fn peak_rss_kib(pid: u32) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_simultaneous_sign_ins_all_get_answers_in_bounded_memory() {
     let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(dir.path()).await;
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let mut server = start(dir.path(), port, &[("LIXIAO_DEMO_DATA", "1")]);
+    let mut server = start(dir.path(), &url, port, &[("LIXIAO_DEMO_DATA", "1")]);
     wait_until_up(addr).await;
     let before = peak_rss_kib(server.id());
 

@@ -1,8 +1,6 @@
 //! The limits on password guessing, shared by sign-in and password change, so both paths
 //! to checking a password cost a guesser the same (policy in `db::throttle`).
 
-use std::time::Instant;
-
 use crate::{AppError, db::throttle, net::ClientInfo, state::AppState};
 
 /// One attempt at a password from this request's client, counted under `subject`
@@ -25,17 +23,13 @@ impl<'a> Attempt<'a> {
     /// Before the password is checked: a client over its limit is refused, and an attempt
     /// on a number that is being guessed from many places waits its slow-down.
     pub async fn admit(&self) -> Result<(), AppError> {
-        if !self
-            .state
-            .login_limiter
-            .allows(&self.client, Instant::now())
-        {
+        let now = crate::clock::unix_now();
+        if !throttle::client_allowed(&self.state.db, &self.client, now).await? {
             return Err(AppError::TooManyRequests(
                 "登录尝试过于频繁，请稍后再试。".to_owned(),
             ));
         }
-        let wait =
-            throttle::slowdown(&self.state.db, &self.subject, crate::clock::unix_now()).await?;
+        let wait = throttle::slowdown(&self.state.db, &self.subject, now).await?;
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -55,9 +49,6 @@ impl<'a> Attempt<'a> {
 
     /// Counts a wrong password; returns the lock's end if this one locked the pair.
     pub async fn failed(&self) -> Result<Option<i64>, AppError> {
-        self.state
-            .login_limiter
-            .record_failure(&self.client, Instant::now());
         Ok(throttle::record_failure(
             &self.state.db,
             &self.subject,

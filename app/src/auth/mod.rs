@@ -2,8 +2,6 @@
 
 #[cfg(feature = "ssr")]
 pub mod guard;
-#[cfg(feature = "ssr")]
-pub mod ip_limit;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod password;

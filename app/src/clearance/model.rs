@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct BasicInfo {
     pub name: String,
     pub student_number: String,
-    pub gender: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub gender: Gender,
     pub grade: String,
     pub college: String,
     pub major: String,
@@ -18,6 +19,52 @@ pub struct BasicInfo {
     pub departure_category: String,
     /// 申请时间.
     pub applied_on: String,
+}
+
+/// 性别. Stored (in the database and in snapshots) as a language-neutral code; the page
+/// shows the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Male,
+    Female,
+}
+
+impl Gender {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Male => "男",
+            Self::Female => "女",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Male => "male",
+            Self::Female => "female",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Male, Self::Female]
+            .into_iter()
+            .find(|gender| gender.code() == code)
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        [Self::Male, Self::Female]
+            .into_iter()
+            .find(|gender| gender.label() == label)
+    }
+}
+
+/// How the database hands a gender over: its code (the schema's CHECK admits no other).
+impl TryFrom<String> for Gender {
+    type Error = String;
+
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        Self::from_code(&code).ok_or_else(|| format!("not a gender code: {code:?}"))
+    }
 }
 
 /// 论文提交状态 as the library records it.
@@ -37,7 +84,7 @@ impl LibraryThesisStatus {
         Self::Rejected,
     ];
 
-    /// The label the library uses, also the value stored in the database.
+    /// The label the library uses, as the page shows it.
     pub fn label(self) -> &'static str {
         match self {
             Self::NotSubmitted => "未提交",
@@ -45,6 +92,20 @@ impl LibraryThesisStatus {
             Self::Approved => "审核通过",
             Self::Rejected => "审核未通过",
         }
+    }
+
+    /// The value stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotSubmitted => "not_submitted",
+            Self::Submitted => "submitted",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.code() == code)
     }
 
     pub fn from_label(label: &str) -> Option<Self> {
@@ -80,6 +141,20 @@ impl ArchivesThesisStatus {
             Self::Submitted => "已提交",
             Self::Reviewed => "已审核",
         }
+    }
+
+    /// The value stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Reviewed => "reviewed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Submitted, Self::Reviewed]
+            .into_iter()
+            .find(|status| status.code() == code)
     }
 
     pub fn from_label(label: &str) -> Option<Self> {

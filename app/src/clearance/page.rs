@@ -95,7 +95,7 @@ pub fn BasicInfoSection(basic: BasicInfo) -> impl IntoView {
     let pairs = [
         ("姓名", basic.name),
         ("学号", basic.student_number),
-        ("性别", basic.gender),
+        ("性别", basic.gender.label().to_owned()),
         ("现在年级", basic.grade),
         ("学院", basic.college),
         ("专业", basic.major),

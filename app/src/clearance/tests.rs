@@ -221,3 +221,25 @@ fn status_labels_round_trip() {
     );
     assert_eq!(ArchivesThesisStatus::from_label(""), None);
 }
+
+/// The database holds codes, never labels: each code names one status, and a label is
+/// not mistaken for a code.
+#[test]
+fn stored_codes_round_trip_and_are_not_labels() {
+    for status in LibraryThesisStatus::ALL {
+        assert_eq!(LibraryThesisStatus::from_code(status.code()), Some(status));
+        assert_eq!(LibraryThesisStatus::from_code(status.label()), None);
+    }
+    for status in [
+        ArchivesThesisStatus::Submitted,
+        ArchivesThesisStatus::Reviewed,
+    ] {
+        assert_eq!(ArchivesThesisStatus::from_code(status.code()), Some(status));
+        assert_eq!(ArchivesThesisStatus::from_code(status.label()), None);
+    }
+    for gender in [Gender::Male, Gender::Female] {
+        assert_eq!(Gender::from_code(gender.code()), Some(gender));
+        assert_eq!(Gender::from_label(gender.label()), Some(gender));
+        assert_eq!(Gender::from_code(gender.label()), None);
+    }
+}

@@ -21,64 +21,89 @@ pub struct SessionState {
 }
 
 pub async fn find(db: &Db, login: &str) -> Result<Option<Account>, sqlx::Error> {
-    let row: Option<(String, String, i64, bool)> = sqlx::query_as(
-        "SELECT login, password_hash, session_generation, must_change_password
-         FROM accounts WHERE login = ?",
-    )
-    .bind(login)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(
-        |(login, password_hash, session_generation, must_change_password)| Account {
-            login,
-            password_hash,
-            session_generation,
-            must_change_password,
-        },
-    ))
+    on_backend!(db, find(login))
 }
 
 pub async fn session_state(db: &Db, login: &str) -> Result<Option<SessionState>, sqlx::Error> {
-    let row: Option<(String, Option<String>, bool, i64)> = sqlx::query_as(
-        "SELECT role, student_number, must_change_password, session_generation
-         FROM accounts WHERE login = ?",
-    )
-    .bind(login)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(
-        |(role, student_number, must_change_password, session_generation)| SessionState {
-            role,
-            student_number,
-            must_change_password,
-            session_generation,
-        },
-    ))
+    on_backend!(db, session_state(login))
 }
 
 /// Stores a new password hash; every session opened before it ends.
 pub async fn change_password(db: &Db, login: &str, password_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE accounts
-         SET password_hash = ?, must_change_password = 0,
-             session_generation = session_generation + 1
-         WHERE login = ?",
-    )
-    .bind(password_hash)
-    .bind(login)
-    .execute(db)
-    .await?;
-    Ok(())
+    on_backend!(db, change_password(login, password_hash))
 }
 
 /// The name shown in the page header: the student's name, or the staff login.
 pub async fn display_name(db: &Db, login: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(students.name, accounts.login)
-         FROM accounts LEFT JOIN students ON students.student_number = accounts.student_number
-         WHERE accounts.login = ?",
-    )
-    .bind(login)
-    .fetch_optional(db)
-    .await
+    on_backend!(db, display_name(login))
+}
+
+for_each_backend! {
+    pub(crate) async fn find(pool: &Pool, login: &str) -> Result<Option<Account>, sqlx::Error> {
+        let row: Option<(String, String, i64, bool)> = sqlx::query_as(
+            "SELECT login, password_hash, session_generation, must_change_password
+             FROM accounts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(pool)
+        .await?;
+        Ok(row.map(
+            |(login, password_hash, session_generation, must_change_password)| Account {
+                login,
+                password_hash,
+                session_generation,
+                must_change_password,
+            },
+        ))
+    }
+
+    pub(crate) async fn session_state(
+        pool: &Pool,
+        login: &str,
+    ) -> Result<Option<SessionState>, sqlx::Error> {
+        let row: Option<(String, Option<String>, bool, i64)> = sqlx::query_as(
+            "SELECT role, student_number, must_change_password, session_generation
+             FROM accounts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(pool)
+        .await?;
+        Ok(row.map(
+            |(role, student_number, must_change_password, session_generation)| SessionState {
+                role,
+                student_number,
+                must_change_password,
+                session_generation,
+            },
+        ))
+    }
+
+    pub(crate) async fn change_password(
+        pool: &Pool,
+        login: &str,
+        password_hash: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE accounts
+             SET password_hash = $1, must_change_password = FALSE,
+                 session_generation = session_generation + 1
+             WHERE login = $2",
+        )
+        .bind(password_hash)
+        .bind(login)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn display_name(pool: &Pool, login: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT coalesce(students.name, accounts.login)
+             FROM accounts LEFT JOIN students ON students.student_number = accounts.student_number
+             WHERE accounts.login = $1",
+        )
+        .bind(login)
+        .fetch_optional(pool)
+        .await
+    }
 }

@@ -5,7 +5,7 @@
 //! field) are kept apart. Events that go with a change (a submission, a card
 //! cancellation) are written in the change's own transaction: the trail cannot miss one.
 
-use sqlx::{Executor, Sqlite};
+use super::{Db, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -71,24 +71,44 @@ impl Who {
     }
 }
 
-/// Records `event` at `at` (the application's clock) on `conn` (the pool, or the
-/// transaction of the change it goes with).
-pub async fn record<'c>(
-    conn: impl Executor<'c, Database = Sqlite>,
+/// Records `event` at `at` (the application's clock), on its own.
+pub async fn record(
+    db: &Db,
     at: time::OffsetDateTime,
     event: Event,
     who: &Who,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, event, actor, typed_login, client_addr)
-         VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(crate::clock::utc_timestamp(at))
-    .bind(event.as_str())
-    .bind(who.actor.as_deref())
-    .bind(who.typed_login.as_deref())
-    .bind(who.client_addr.as_deref())
-    .execute(conn)
-    .await?;
-    Ok(())
+    on_backend!(db, record_alone(at, event, who))
+}
+
+for_each_backend! {
+    pub(crate) async fn record_alone(
+        pool: &Pool,
+        at: time::OffsetDateTime,
+        event: Event,
+        who: &Who,
+    ) -> Result<(), sqlx::Error> {
+        record_in(&mut *pool.acquire().await?, at, event, who).await
+    }
+
+    /// Records `event` on `conn`: the transaction of the change it goes with.
+    pub(crate) async fn record_in(
+        conn: &mut Conn,
+        at: time::OffsetDateTime,
+        event: Event,
+        who: &Who,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, event, actor, typed_login, client_addr)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(Instant::new(at))
+        .bind(event.as_str())
+        .bind(who.actor.as_deref())
+        .bind(who.typed_login.as_deref())
+        .bind(who.client_addr.as_deref())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }

@@ -18,12 +18,12 @@
 //!   (Beijing time), so she has a completed item and a slip.
 
 use super::Db;
-use crate::auth::password;
+use crate::{auth::password, clearance::model::Gender};
 
 struct DemoStudent {
     number: &'static str,
     name: &'static str,
-    gender: &'static str,
+    gender: Gender,
     grade: &'static str,
     college: &'static str,
     major: &'static str,
@@ -36,7 +36,7 @@ const STUDENTS: [DemoStudent; 4] = [
     DemoStudent {
         number: "2020100001",
         name: "王小明",
-        gender: "男",
+        gender: Gender::Male,
         grade: "2017级",
         college: "计算机科学与技术学院",
         major: "软件工程",
@@ -46,7 +46,7 @@ const STUDENTS: [DemoStudent; 4] = [
     DemoStudent {
         number: "2020100002",
         name: "李娜",
-        gender: "女",
+        gender: Gender::Female,
         grade: "2017级",
         college: "矿业工程学院",
         major: "采矿工程",
@@ -56,7 +56,7 @@ const STUDENTS: [DemoStudent; 4] = [
     DemoStudent {
         number: "2020100003",
         name: "张伟",
-        gender: "男",
+        gender: Gender::Male,
         grade: "2017级",
         college: "安全工程学院",
         major: "安全工程",
@@ -66,7 +66,7 @@ const STUDENTS: [DemoStudent; 4] = [
     DemoStudent {
         number: "2020100004",
         name: "刘洋",
-        gender: "女",
+        gender: Gender::Female,
         grade: "2017级",
         college: "计算机科学与技术学院",
         major: "计算机技术",
@@ -83,66 +83,10 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         let initial = password::initial_password(student.id_tail, student.number);
         hashes.push(password::hash(initial).await.map_err(DemoError::Hash)?);
     }
-
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
-        .fetch_one(&mut *tx)
-        .await?;
-    if existing > 0 {
+    let seeded: bool = on_backend!(db, seed_rows(&hashes))?;
+    if !seeded {
         return Ok(false);
     }
-    for (student, hash) in STUDENTS.iter().zip(&hashes) {
-        sqlx::query(
-            "INSERT INTO students (student_number, name, gender, grade, college, major,
-                                   enrolled_on, departure_category, applied_on)
-             VALUES (?, ?, ?, ?, ?, ?, ?, '毕业离校', '2020-06-08')",
-        )
-        .bind(student.number)
-        .bind(student.name)
-        .bind(student.gender)
-        .bind(student.grade)
-        .bind(student.college)
-        .bind(student.major)
-        .bind(student.enrolled_on)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO accounts (login, role, student_number, password_hash)
-             VALUES (?, 'student', ?, ?)",
-        )
-        .bind(student.number)
-        .bind(student.number)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    }
-
-    // The offices' facts, one statement per case of the source guide.
-    for statement in [
-        // 2020100001: everything clear.
-        "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03T01:12:00Z', '审核通过')",
-        "INSERT INTO archives_records VALUES ('2020100001', '已审核')",
-        "INSERT INTO housing_records VALUES ('2020100001', '南湖校区', '梅苑1号楼', 'A3061', '2020-06-05', '丁二君')",
-        // 2020100002: library clear but card not cancelled; not checked out; arrears 682.40.
-        "INSERT INTO library_records VALUES ('2020100002', 0, 0, 0, NULL, '审核通过')",
-        "INSERT INTO archives_records VALUES ('2020100002', '已审核')",
-        "INSERT INTO housing_records VALUES ('2020100002', '南湖校区', '梅苑1号楼', 'A3071', NULL, NULL)",
-        "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES
-            ('2020100002', '2018', '代收取暖费', 6000),
-            ('2020100002', '2019', '学分学费', 55000),
-            ('2020100002', '2019', '代收取暖费', 7240)",
-        // 2020100003: books out, fines, a violation, thesis only submitted; archives empty;
-        // never lived on campus (no housing row); no arrears.
-        "INSERT INTO library_records VALUES ('2020100003', 2, 350, 1, NULL, '已提交')",
-        "INSERT INTO archives_records VALUES ('2020100003', NULL)",
-        // 2020100004: everything clear, and already submitted (below).
-        "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02T07:40:00Z', '审核通过')",
-        "INSERT INTO archives_records VALUES ('2020100004', '已审核')",
-        "INSERT INTO housing_records VALUES ('2020100004', '南湖校区', '梅苑3号楼', 'B2112', '2020-06-06', '丁二君')",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
 
     // 2020100004 submitted on 2020-06-09 10:21:37 Beijing time, through the same path a
     // student takes (audited as hers, at that time).
@@ -152,6 +96,72 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
     match super::clearance::submit(db, "2020100004", at, &slip, &who).await? {
         super::clearance::SubmitOutcome::Submitted(_) => Ok(true),
         _ => Err(DemoError::Inconsistent),
+    }
+}
+
+for_each_backend! {
+    /// Writes the students, their accounts and the offices' facts, unless the database
+    /// already has students.
+    pub(crate) async fn seed_rows(pool: &Pool, hashes: &[String]) -> Result<bool, sqlx::Error> {
+        let mut tx = dialect::begin_write(pool).await?;
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
+            .fetch_one(&mut *tx)
+            .await?;
+        if existing > 0 {
+            return Ok(false);
+        }
+        for (student, hash) in STUDENTS.iter().zip(hashes) {
+            sqlx::query(
+                "INSERT INTO students (student_number, name, gender, grade, college, major,
+                                       enrolled_on, departure_category, applied_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, '毕业离校', '2020-06-08')",
+            )
+            .bind(student.number)
+            .bind(student.name)
+            .bind(student.gender.code())
+            .bind(student.grade)
+            .bind(student.college)
+            .bind(student.major)
+            .bind(student.enrolled_on)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO accounts (login, role, student_number, password_hash)
+                 VALUES ($1, 'student', $1, $2)",
+            )
+            .bind(student.number)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // The offices' facts, one statement per case of the source guide.
+        for statement in [
+            // 2020100001: everything clear.
+            "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03T01:12:00Z', 'approved')",
+            "INSERT INTO archives_records VALUES ('2020100001', 'reviewed')",
+            "INSERT INTO housing_records VALUES ('2020100001', '南湖校区', '梅苑1号楼', 'A3061', '2020-06-05', '丁二君')",
+            // 2020100002: library clear but card not cancelled; not checked out; arrears 682.40.
+            "INSERT INTO library_records VALUES ('2020100002', 0, 0, 0, NULL, 'approved')",
+            "INSERT INTO archives_records VALUES ('2020100002', 'reviewed')",
+            "INSERT INTO housing_records VALUES ('2020100002', '南湖校区', '梅苑1号楼', 'A3071', NULL, NULL)",
+            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES
+                ('2020100002', '2018', '代收取暖费', 6000),
+                ('2020100002', '2019', '学分学费', 55000),
+                ('2020100002', '2019', '代收取暖费', 7240)",
+            // 2020100003: books out, fines, a violation, thesis only submitted; archives
+            // empty; never lived on campus (no housing row); no arrears.
+            "INSERT INTO library_records VALUES ('2020100003', 2, 350, 1, NULL, 'submitted')",
+            "INSERT INTO archives_records VALUES ('2020100003', NULL)",
+            // 2020100004: everything clear, and already submitted (by `seed`).
+            "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02T07:40:00Z', 'approved')",
+            "INSERT INTO archives_records VALUES ('2020100004', 'reviewed')",
+            "INSERT INTO housing_records VALUES ('2020100004', '南湖校区', '梅苑3号楼', 'B2112', '2020-06-06', '丁二君')",
+        ] {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Test support: the real router over a real SQLite file in a fresh temporary directory.
+//! Test support: the real router over a fresh real database (see `support`).
 
 use app::{config::Config, state::AppState};
 use axum::{
@@ -12,8 +12,8 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    // Held so the database file outlives the test.
-    _dir: tempfile::TempDir,
+    // Held so the database file outlives the test (shared with a second server).
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl TestApp {
@@ -34,7 +34,7 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("lixiao.db").display());
+        let url = crate::support::fresh_database_url(dir.path()).await;
         let config = Config::from_lookup(|name| {
             if name == "DATABASE_URL" {
                 return Some(url.clone());
@@ -56,7 +56,23 @@ impl TestApp {
         TestApp {
             router,
             state,
-            _dir: dir,
+            _dir: std::sync::Arc::new(dir),
+        }
+    }
+
+    /// Another server process over the same database: its own state and memory, as a
+    /// second process behind a load balancer has. Only the database is shared.
+    pub async fn second_server(&self) -> TestApp {
+        let state = AppState::new(
+            self.state.leptos_options.clone(),
+            self.state.db.clone(),
+            (*self.state.config).clone(),
+        );
+        let router = server::routes::router(state.clone()).await.expect("router");
+        TestApp {
+            router,
+            state,
+            _dir: self._dir.clone(),
         }
     }
 
@@ -74,10 +90,8 @@ impl TestApp {
             app::db::demo::seed(&app.state.db).await.expect("seeds"),
             "empty database seeds"
         );
-        sqlx::query("UPDATE accounts SET must_change_password = 0")
-            .execute(&app.state.db)
-            .await
-            .expect("update");
+        app.exec("UPDATE accounts SET must_change_password = FALSE")
+            .await;
         app
     }
 
@@ -89,6 +103,30 @@ impl TestApp {
             "empty database seeds"
         );
         app
+    }
+
+    /// Runs `sql` (no parameters) on the app's database.
+    pub async fn exec(&self, sql: &str) {
+        crate::support::exec(&self.state.db, sql).await;
+    }
+
+    /// The whole number `sql` selects.
+    pub async fn count(&self, sql: &str) -> i64 {
+        crate::support::count(&self.state.db, sql).await
+    }
+
+    /// The text `sql` selects (NULL: `None`).
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        with_pool!(&self.state.db, pool => sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(pool).await)
+            .unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
+    /// The session table of the store the app runs on.
+    pub fn sessions_table(&self) -> &'static str {
+        match self.state.db {
+            app::db::Db::Sqlite(_) => "tower_sessions",
+            app::db::Db::Postgres(_) => "tower_sessions.session",
+        }
     }
 
     /// Signs in through the real login endpoint and returns the session cookie.

@@ -1,5 +1,5 @@
-//! Departure-day concurrency on a file-backed SQLite in WAL mode: storms of submissions
-//! for one student, and offices changing while the student submits.
+//! Departure-day concurrency (on SQLite in WAL mode, and on PostgreSQL): storms of
+//! submissions for one student, and offices changing while the student submits.
 
 use std::collections::BTreeMap;
 
@@ -31,10 +31,8 @@ async fn repeated_storms_of_a_hundred_submits_make_exactly_one_departure_each() 
     let app = TestApp::with_demo_students().await;
     let cookie = app.sign_in("2020100001", "061234").await;
     for round in 0..5 {
-        sqlx::query("DELETE FROM departures WHERE student_number = '2020100001'")
-            .execute(&app.state.db)
-            .await
-            .expect("reset");
+        app.exec("DELETE FROM departures WHERE student_number = '2020100001'")
+            .await;
         let storm: Vec<_> = (0..100)
             .map(|_| tokio::spawn(submit(app.router.clone(), cookie.clone())))
             .collect();
@@ -56,12 +54,9 @@ async fn repeated_storms_of_a_hundred_submits_make_exactly_one_departure_each() 
             ("submitted".to_owned(), 1),
         ]);
         assert_eq!(outcomes, expected, "round {round}");
-        let stored: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'",
-        )
-        .fetch_one(&app.state.db)
-        .await
-        .expect("count");
+        let stored: i64 = app
+            .count("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
+            .await;
         assert_eq!(stored, 1, "round {round}");
     }
 }
@@ -80,37 +75,50 @@ fn office_state(flip: i64) -> (Option<&'static str>, bool) {
 }
 
 async fn flip(db: &app::db::Db, seq: i64) {
+    // Each flip is one office transaction under the student's lock (as every office
+    // change takes it), and records its own number in it.
     let (checked_out_by, arrear) = office_state(seq);
-    // Each flip is one office transaction, and records its own number in it.
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-    sqlx::query(
-        "UPDATE housing_records SET checked_out_on = CASE WHEN ?1 IS NULL THEN NULL ELSE '2020-06-05' END,
-                checked_out_by = ?1
-         WHERE student_number = '2020100001'",
-    )
-    .bind(checked_out_by)
-    .execute(&mut *tx)
-    .await
-    .expect("housing");
-    sqlx::query("DELETE FROM finance_arrears WHERE student_number = '2020100001'")
-        .execute(&mut *tx)
-        .await
-        .expect("finance");
-    if arrear {
-        sqlx::query(
-            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
-             VALUES ('2020100001', '2019', '学分学费', 100)",
-        )
-        .execute(&mut *tx)
-        .await
-        .expect("finance");
+    macro_rules! flip_in {
+        ($tx:expr) => {{
+            let mut tx = $tx.await.expect("begin");
+            sqlx::query(
+                "UPDATE housing_records SET checked_out_on = CASE WHEN $1 IS NULL THEN NULL ELSE '2020-06-05' END,
+                        checked_out_by = $1
+                 WHERE student_number = '2020100001'",
+            )
+            .bind(checked_out_by)
+            .execute(&mut *tx)
+            .await
+            .expect("housing");
+            sqlx::query("DELETE FROM finance_arrears WHERE student_number = '2020100001'")
+                .execute(&mut *tx)
+                .await
+                .expect("finance");
+            if arrear {
+                sqlx::query(
+                    "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
+                     VALUES ('2020100001', '2019', '学分学费', 100)",
+                )
+                .execute(&mut *tx)
+                .await
+                .expect("finance");
+            }
+            sqlx::query("INSERT INTO test_flips (seq) VALUES ($1)")
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .expect("flip number");
+            tx.commit().await.expect("commit");
+        }};
     }
-    sqlx::query("INSERT INTO test_flips (seq) VALUES (?)")
-        .bind(seq)
-        .execute(&mut *tx)
-        .await
-        .expect("flip number");
-    tx.commit().await.expect("commit");
+    match db {
+        app::db::Db::Sqlite(pool) => {
+            flip_in!(app::db::sqlite::begin_for_student(pool, "2020100001"))
+        }
+        app::db::Db::Postgres(pool) => {
+            flip_in!(app::db::postgres::begin_for_student(pool, "2020100001"))
+        }
+    }
 }
 
 /// Offices change the facts while the student submits. Every flip is numbered, and a
@@ -121,27 +129,36 @@ async fn flip(db: &app::db::Db, seq: i64) {
 async fn a_snapshot_is_exactly_the_office_state_when_the_departure_was_recorded() {
     let app = TestApp::with_demo_students().await;
     let db = app.state.db.clone();
-    for statement in [
-        "CREATE TABLE test_flips (seq INTEGER PRIMARY KEY)",
-        "ALTER TABLE departures ADD COLUMN test_last_flip INTEGER",
-        "CREATE TRIGGER test_stamp_departure AFTER INSERT ON departures BEGIN
-             UPDATE departures SET test_last_flip = (SELECT max(seq) FROM test_flips)
-             WHERE id = NEW.id;
-         END",
-    ] {
-        sqlx::query(statement)
-            .execute(&db)
-            .await
-            .expect("test setup");
-    }
+    app.exec(
+        "CREATE TABLE test_flips (seq INTEGER PRIMARY KEY);
+         ALTER TABLE departures ADD COLUMN test_last_flip INTEGER;",
+    )
+    .await;
+    app.exec(match db.backend() {
+        app::db::Backend::Sqlite => {
+            "CREATE TRIGGER test_stamp_departure AFTER INSERT ON departures BEGIN
+                 UPDATE departures SET test_last_flip = (SELECT max(seq) FROM test_flips)
+                 WHERE id = NEW.id;
+             END"
+        }
+        app::db::Backend::Postgres => {
+            "CREATE FUNCTION test_stamp_departure() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 UPDATE departures SET test_last_flip = (SELECT max(seq) FROM test_flips)
+                 WHERE id = NEW.id;
+                 RETURN NULL;
+             END $$;
+             CREATE TRIGGER test_stamp_departure AFTER INSERT ON departures
+                 FOR EACH ROW EXECUTE FUNCTION test_stamp_departure();"
+        }
+    })
+    .await;
     let cookie = app.sign_in("2020100001", "061234").await;
     let mut seq = 0;
     let mut submitted_rounds = 0;
     for round in 0..30 {
-        sqlx::query("DELETE FROM departures WHERE student_number = '2020100001'")
-            .execute(&db)
-            .await
-            .expect("reset");
+        app.exec("DELETE FROM departures WHERE student_number = '2020100001'")
+            .await;
         // Start each round passing.
         seq += 4 - seq % 4;
         flip(&db, seq).await;
@@ -168,17 +185,17 @@ async fn a_snapshot_is_exactly_the_office_state_when_the_departure_was_recorded(
         }
         flipper.await.expect("flipper");
 
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT snapshot, test_last_flip FROM departures WHERE student_number = '2020100001'",
+        let row: Option<(String, i64)> = with_pool!(&db, pool => sqlx::query_as(
+            "SELECT snapshot, CAST(test_last_flip AS BIGINT) FROM departures WHERE student_number = '2020100001'",
         )
-        .fetch_optional(&db)
+        .fetch_optional(pool)
         .await
-        .expect("read");
+        .expect("read"));
         let Some((snapshot, last_flip)) = row else {
             continue;
         };
         submitted_rounds += 1;
-        let departure: Departure = serde_json::from_str(&snapshot).expect("snapshot");
+        let departure: Departure = app::db::snapshot::thaw(&snapshot).expect("snapshot");
         let (checked_out_by, arrear) = office_state(last_flip);
         let frozen = (
             departure

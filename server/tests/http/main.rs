@@ -1,4 +1,9 @@
-//! The server over HTTP: the real router, a real SQLite file per test.
+//! The server over HTTP: the real router, a fresh real database per test (a SQLite
+//! file, or a PostgreSQL database when `LIXIAO_TEST_BACKEND=postgres`).
+
+#[macro_use]
+#[path = "../support/mod.rs"]
+mod support;
 
 mod bad_input;
 mod common;

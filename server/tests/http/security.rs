@@ -94,11 +94,9 @@ async fn no_state_changing_server_function_answers_a_get() {
             "{path}: {status}"
         );
     }
-    let departures: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
-            .fetch_one(&app.state.db)
-            .await
-            .expect("count");
+    let departures: i64 = app
+        .count("SELECT COUNT(*) FROM departures WHERE student_number = '2020100001'")
+        .await;
     assert_eq!(departures, 0);
 }
 
@@ -328,22 +326,28 @@ async fn expired_sessions_are_deleted_from_the_store() {
     app.sign_in("2020100001", "061234").await;
     let live = app.sign_in("2020100002", "12002X").await;
     let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tower_sessions")
-            .fetch_one(&app.state.db)
+        app.count(&format!("SELECT COUNT(*) FROM {}", app.sessions_table()))
             .await
-            .expect("count")
     };
     assert_eq!(count().await, 2);
     pause(2.5).await;
     // Keeps one of them alive...
-    sqlx::query("UPDATE tower_sessions SET expiry_date = ? WHERE id = ?")
+    let extend = format!(
+        "UPDATE {} SET expiry_date = $1 WHERE id = $2",
+        app.sessions_table()
+    );
+    with_pool!(&app.state.db, pool => { sqlx::query(&extend)
         .bind(time::OffsetDateTime::now_utc() + time::Duration::minutes(5))
         .bind(live.split('=').nth(1).expect("cookie value"))
-        .execute(&app.state.db)
+        .execute(pool)
         .await
-        .expect("extend");
-    server::sessions::delete_expired(&app.state.db)
-        .await
-        .expect("clean-up");
+        .expect("extend"); });
+    server::sessions::delete_expired(
+        &server::sessions::Store::new(&app.state.db)
+            .await
+            .expect("store"),
+    )
+    .await
+    .expect("clean-up");
     assert_eq!(count().await, 1, "only the live session is left");
 }

@@ -199,15 +199,8 @@ async fn the_gate_names_each_failing_office() {
         ),
     ];
     for (office, breakage) in breakages {
-        let mut tx = app.state.db.begin().await.expect("tx");
-        sqlx::query(breakage)
-            .execute(&mut *tx)
-            .await
-            .expect("break");
-        let refused = {
-            tx.commit().await.expect("commit");
-            app.post("/api/submit_departure", &[], Some(&cookie)).await
-        };
+        app.exec(breakage).await;
+        let refused = app.post("/api/submit_departure", &[], Some(&cookie)).await;
         assert_eq!(
             refused.status,
             StatusCode::CONFLICT,
@@ -224,17 +217,14 @@ async fn the_gate_names_each_failing_office() {
                 "UPDATE library_records SET books_out = 0 WHERE student_number = '2020100001'"
             }
             "档案馆" => {
-                "UPDATE archives_records SET thesis_status = '已审核' WHERE student_number = '2020100001'"
+                "UPDATE archives_records SET thesis_status = 'reviewed' WHERE student_number = '2020100001'"
             }
             "总务部公寓与物业中心" => {
                 "UPDATE housing_records SET checked_out_on = '2020-06-05', checked_out_by = '丁二君' WHERE student_number = '2020100001'"
             }
             _ => "DELETE FROM finance_arrears WHERE student_number = '2020100001'",
         };
-        sqlx::query(mend)
-            .execute(&app.state.db)
-            .await
-            .expect("mend");
+        app.exec(mend).await;
     }
 
     // The demo students who fail two offices each hear both named.
@@ -252,11 +242,9 @@ async fn the_gate_names_each_failing_office() {
         .await;
     assert!(reply.body.contains("图书馆、档案馆"), "{reply:?}");
 
-    let departures: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number <> '2020100004'")
-            .fetch_one(&app.state.db)
-            .await
-            .expect("count");
+    let departures: i64 = app
+        .count("SELECT COUNT(*) FROM departures WHERE student_number <> '2020100004'")
+        .await;
     assert_eq!(departures, 0, "no refused attempt left a departure behind");
 }
 
@@ -280,19 +268,15 @@ async fn a_departure_is_submitted_once_and_frozen() {
     assert!(second.body.contains("已提交"), "{second:?}");
 
     // The slip keeps what was shown at submission, even when an office changes later.
-    sqlx::query("UPDATE housing_records SET room = 'Z9999' WHERE student_number = '2020100001'")
-        .execute(&app.state.db)
-        .await
-        .expect("update");
+    app.exec("UPDATE housing_records SET room = 'Z9999' WHERE student_number = '2020100001'")
+        .await;
     let departure = app.post("/api/departure", &[], Some(&cookie)).await.json();
     assert_eq!(departure["slip_number"], slip.as_str());
     assert_eq!(departure["facts"]["housing"]["room"], "A3061");
     assert_eq!(departure["verdicts"].as_array().map(Vec::len), Some(4));
     // And an office going bad after submission does not change the answer: already submitted.
-    sqlx::query("UPDATE library_records SET books_out = 3 WHERE student_number = '2020100001'")
-        .execute(&app.state.db)
-        .await
-        .expect("update");
+    app.exec("UPDATE library_records SET books_out = 3 WHERE student_number = '2020100001'")
+        .await;
     let third = app.post("/api/submit_departure", &[], Some(&cookie)).await;
     assert!(third.body.contains("已提交"), "{third:?}");
 }
@@ -378,10 +362,7 @@ async fn demo_data_seeds_only_into_an_empty_database() {
         !app::db::demo::seed(&app.state.db).await.expect("runs"),
         "second seeding is a no-op"
     );
-    let students: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
-        .fetch_one(&app.state.db)
-        .await
-        .expect("count");
+    let students: i64 = app.count("SELECT COUNT(*) FROM students").await;
     assert_eq!(students, 4);
 }
 

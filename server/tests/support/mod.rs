@@ -1,5 +1,8 @@
-//! Running the real server binary for the tests that need a process: crash safety,
-//! memory under a sign-in storm. Plain HTTP/1.1 over TCP, so nothing else is needed.
+//! Test support shared by the test crates: the database a test runs on (SQLite, or
+//! PostgreSQL when `LIXIAO_TEST_BACKEND=postgres`), and the real server binary for the
+//! tests that need a process (crash safety, memory under a sign-in storm, two servers
+//! on one database). Plain HTTP/1.1 over TCP, so nothing else is needed.
+#![allow(dead_code, unused_macros)]
 
 use std::{
     net::{SocketAddr, TcpListener},
@@ -20,15 +23,13 @@ pub fn free_port() -> u16 {
         .expect("port")
 }
 
-/// Starts the server on a SQLite file in `dir`, with `env` added to a clean environment.
-pub fn start(dir: &Path, port: u16, env: &[(&str, &str)]) -> Child {
+/// Starts the server on the database at `url` (site files in `dir`), with `env` added
+/// to a clean environment.
+pub fn start(dir: &Path, url: &str, port: u16, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_server"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("lixiao.db").display()),
-        )
+        .env("DATABASE_URL", url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", dir.display().to_string())
         .env("LEPTOS_OUTPUT_NAME", "lixiao")
@@ -82,4 +83,84 @@ pub async fn wait_until_up(addr: SocketAddr) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the server did not come up on {addr}");
+}
+
+/// Which database the tests run on: `LIXIAO_TEST_BACKEND=postgres` (scripts/test runs
+/// the whole suite once per backend) or SQLite (the default).
+pub fn on_postgres() -> bool {
+    std::env::var("LIXIAO_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// The PostgreSQL server the tests may use (`LIXIAO_TEST_POSTGRES`, an administrator's
+/// URL; scripts/test starts a private cluster and sets it).
+pub fn postgres_admin_url() -> String {
+    std::env::var("LIXIAO_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "LIXIAO_TEST_BACKEND=postgres needs LIXIAO_TEST_POSTGRES=postgres://…/postgres \
+             (scripts/test starts a cluster and sets both)"
+        )
+    })
+}
+
+/// A new, empty PostgreSQL database on the test server; returns its URL.
+pub async fn fresh_postgres_database() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let admin = postgres_admin_url();
+    let name = format!(
+        "lixiao_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server answers");
+    // A name made here from digits and underscores: nothing to escape.
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .expect("URL with a database");
+    format!("{base}/{name}")
+}
+
+/// The database URL for one test: a fresh SQLite file in `dir`, or a fresh PostgreSQL
+/// database when the suite runs on PostgreSQL.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    if on_postgres() {
+        fresh_postgres_database().await
+    } else {
+        format!("sqlite://{}", dir.join("lixiao.db").display())
+    }
+}
+
+/// `with_pool!(db, pool => expression)`: runs the same SQL on whichever pool `db` holds
+/// (tests write their own statements with `$1` placeholders, which both backends read).
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            app::db::Db::Sqlite($pool) => $body,
+            app::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `sql` (one or more statements, no parameters) on `db`.
+pub async fn exec(db: &app::db::Db, sql: &str) {
+    with_pool!(db, pool => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()))
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+/// The single whole number `sql` selects (a COUNT, say).
+pub async fn count(db: &app::db::Db, sql: &str) -> i64 {
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
 }
