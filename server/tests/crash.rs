@@ -18,45 +18,18 @@ use std::{
 
 use app::clearance::{rules, submission::Departure};
 
-use support::{free_port, fresh_database_url, http, start, wait_until_up};
+use support::{
+    free_port, fresh_database_url, http, prepare_students, sign_in_over_http, start, wait_until_up,
+};
 
 const STUDENTS: usize = 60;
 const PASSWORD: &str = "crash-test-password";
-
-/// Creates the database with `students` students who all pass every office, numbered
-/// 2021000000 upwards, all with the password [`PASSWORD`].
-pub async fn prepare(url: &str, students: usize) {
-    let db = app::db::open(url).await.expect("database");
-    let hash = app::auth::password::hash(PASSWORD.to_owned())
-        .await
-        .expect("hash");
-    for index in 0..students {
-        let number = format!("2021{index:06}");
-        for statement in [
-            "INSERT INTO students VALUES ($1, '测试', 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
-            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES ($1, 'student', $1, $2, FALSE)",
-            "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2021-06-01T01:00:00Z', 'approved')",
-            "INSERT INTO archives_records VALUES ($1, 'reviewed')",
-        ] {
-            with_pool!(&db, pool => {
-                let query = sqlx::query(statement).bind(&number);
-                let query = if statement.contains("password_hash") {
-                    query.bind(&hash)
-                } else {
-                    query
-                };
-                query.execute(pool).await.expect("insert");
-            });
-        }
-    }
-    db.close().await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_submissions_survive_kill_9() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database_url(dir.path()).await;
-    prepare(&url, STUDENTS).await;
+    prepare_students(&url, STUDENTS, PASSWORD).await;
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
     let mut server = start(dir.path(), &url, port, &[]);
@@ -65,18 +38,9 @@ async fn acknowledged_submissions_survive_kill_9() {
     // Every student signs in first (not part of the storm).
     let mut cookies = Vec::new();
     for index in 0..STUDENTS {
-        let body = format!("student_number=2021{index:06}&password={PASSWORD}");
-        let (status, text) = http(addr, "/api/login", &body, None)
-            .await
-            .expect("login answers");
-        assert_eq!(status, 200, "{text}");
-        let cookie = text
-            .lines()
-            .find_map(|line| line.strip_prefix("set-cookie: "))
-            .and_then(|value| value.split(';').next())
-            .expect("session cookie")
-            .to_owned();
-        cookies.push((format!("2021{index:06}"), cookie));
+        let number = format!("2021{index:06}");
+        let cookie = sign_in_over_http(addr, &number, PASSWORD).await;
+        cookies.push((number, cookie));
     }
 
     // The storm: every student submits at once; the server is killed part-way through.

@@ -164,3 +164,46 @@ pub async fn count(db: &app::db::Db, sql: &str) -> i64 {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)
         .unwrap_or_else(|error| panic!("{sql}: {error}"))
 }
+
+/// Fills the database at `url` with `students` students who all pass every office,
+/// numbered 2021000000 upwards, all with `password` (already changed from the initial one).
+pub async fn prepare_students(url: &str, students: usize, password: &str) {
+    let db = app::db::open(url).await.expect("database");
+    let hash = app::auth::password::hash(password.to_owned())
+        .await
+        .expect("hash");
+    for index in 0..students {
+        let number = format!("2021{index:06}");
+        for statement in [
+            "INSERT INTO students VALUES ($1, '测试', 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
+            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES ($1, 'student', $1, $2, FALSE)",
+            "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2021-06-01T01:00:00Z', 'approved')",
+            "INSERT INTO archives_records VALUES ($1, 'reviewed')",
+        ] {
+            with_pool!(&db, pool => {
+                let query = sqlx::query(statement).bind(&number);
+                let query = if statement.contains("password_hash") {
+                    query.bind(&hash)
+                } else {
+                    query
+                };
+                query.execute(pool).await.expect("insert");
+            });
+        }
+    }
+    db.close().await;
+}
+
+/// Signs `number` in over HTTP; returns the session cookie (`name=value`).
+pub async fn sign_in_over_http(addr: SocketAddr, number: &str, password: &str) -> String {
+    let body = format!("student_number={number}&password={password}");
+    let (status, text) = http(addr, "/api/login", &body, None)
+        .await
+        .expect("login answers");
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|value| value.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}

@@ -1,0 +1,173 @@
+//! Backups taken while students submit: `server backup FILE` on SQLite, `pg_dump` on
+//! PostgreSQL (docs/deploy.md). The backup is restored into a fresh database, and every
+//! submission acknowledged before the backup started is in it, whole.
+
+#[macro_use]
+mod support;
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::Command,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use support::{
+    free_port, fresh_database_url, fresh_postgres_database, http, on_postgres, prepare_students,
+    sign_in_over_http, start, wait_until_up,
+};
+
+const PASSWORD: &str = "backup-test-password";
+const STUDENTS: usize = 60;
+
+/// Takes a backup of the live database at `url` and restores it into `empty` (a new
+/// PostgreSQL database) or a new SQLite file in `dir`; returns the restored one's URL.
+fn backup_and_restore(url: &str, dir: &Path, empty: Option<String>) -> String {
+    if let Some(restored_url) = empty {
+        let file = dir.join("lixiao.dump");
+        let dumped = Command::new(pg_tool("pg_dump"))
+            .args(["--format=custom", "--file"])
+            .arg(&file)
+            .arg(url)
+            .status()
+            .expect("pg_dump runs");
+        assert!(dumped.success(), "pg_dump: {dumped}");
+        let restored = Command::new(pg_tool("pg_restore"))
+            .args(["--no-owner", "--exit-on-error", "--dbname"])
+            .arg(&restored_url)
+            .arg(&file)
+            .status()
+            .expect("pg_restore runs");
+        assert!(restored.success(), "pg_restore: {restored}");
+        restored_url
+    } else {
+        let file = dir.join("backup.db");
+        let output = Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("backup")
+            .arg(&file)
+            .env_clear()
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("server backup runs");
+        assert!(
+            output.status.success(),
+            "server backup: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        // Restoring is putting the file in place of the database (server stopped).
+        let restored = dir.join("restored/lixiao.db");
+        std::fs::create_dir_all(restored.parent().expect("dir")).expect("dir");
+        std::fs::copy(&file, &restored).expect("copy");
+        format!("sqlite://{}", restored.display())
+    }
+}
+
+/// pg_dump and pg_restore of the cluster the tests run on (scripts/postgres.sh).
+fn pg_tool(name: &str) -> String {
+    match std::env::var("LIXIAO_PG_BIN") {
+        Ok(bin) => format!("{bin}/{name}"),
+        Err(_) => name.to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_during_submissions_restores_every_acknowledged_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(dir.path()).await;
+    prepare_students(&url, STUDENTS, PASSWORD).await;
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    let mut server = start(dir.path(), &url, port, &[]);
+    wait_until_up(addr).await;
+    let mut cookies = Vec::new();
+    for index in 0..STUDENTS {
+        let number = format!("2021{index:06}");
+        let cookie = sign_in_over_http(addr, &number, PASSWORD).await;
+        cookies.push((number, cookie));
+    }
+
+    // The storm, paced so the backup lands in the middle of it.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let storm = {
+        let acknowledged = acknowledged.clone();
+        tokio::spawn(async move {
+            for (number, cookie) in cookies {
+                if let Some((200, _)) = http(addr, "/api/submit_departure", "", Some(&cookie)).await
+                {
+                    acknowledged.lock().expect("lock").push(number);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().expect("lock").len() < STUDENTS / 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let backup_dir = dir.path().to_owned();
+    let url_for_backup = url.clone();
+    let empty = if on_postgres() {
+        Some(fresh_postgres_database().await)
+    } else {
+        None
+    };
+    // Measured from here: what was acknowledged before the backup started must be in it.
+    let before_backup = acknowledged.lock().expect("lock").clone();
+    let restored_url = tokio::task::spawn_blocking(move || {
+        backup_and_restore(&url_for_backup, &backup_dir, empty)
+    })
+    .await
+    .expect("backup");
+    storm.await.expect("storm");
+    let after_storm = acknowledged.lock().expect("lock").len();
+    server.kill().expect("stop");
+    server.wait().expect("reaped");
+
+    let restored = app::db::open(&restored_url)
+        .await
+        .expect("the backup opens");
+    if let app::db::Db::Sqlite(pool) = &restored {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(pool)
+            .await
+            .expect("check");
+        assert_eq!(integrity, "ok");
+    }
+    let rows: Vec<(String, String)> = with_pool!(&restored, pool =>
+        sqlx::query_as("SELECT student_number, snapshot FROM departures")
+            .fetch_all(pool)
+            .await
+            .expect("rows"));
+    for number in &before_backup {
+        assert!(
+            rows.iter().any(|(stored, _)| stored == number),
+            "{number} was acknowledged before the backup started but is not in it"
+        );
+    }
+    for (number, snapshot) in &rows {
+        let departure = app::db::snapshot::thaw(snapshot)
+            .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
+        assert_eq!(&departure.facts.basic.student_number, number);
+    }
+    // The restored database is a working one: the students can still sign in.
+    let accounts = support::count(&restored, "SELECT COUNT(*) FROM accounts").await;
+    assert_eq!(accounts, STUDENTS as i64);
+    println!(
+        "backup during writes ({}): {} acknowledged before the backup, {} in the restored copy, {} acknowledged by the end",
+        if on_postgres() {
+            "pg_dump"
+        } else {
+            "server backup"
+        },
+        before_backup.len(),
+        rows.len(),
+        after_storm
+    );
+    assert!(
+        !before_backup.is_empty() && rows.len() < STUDENTS,
+        "the backup was taken mid-storm"
+    );
+    restored.close().await;
+}
