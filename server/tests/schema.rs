@@ -180,15 +180,17 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
             .columns
             .insert(column, (kind, nullable == "NO"));
     }
-    // Constraints, with their columns in key order.
-    let constraints: Vec<(
+    // Constraints, with their columns in key order: table, name, kind, columns, and for
+    // a foreign key the referenced table and columns.
+    type Constraint = (
         String,
         String,
         String,
         Vec<String>,
         Option<String>,
         Vec<String>,
-    )> = sqlx::query_as(
+    );
+    let constraints: Vec<Constraint> = sqlx::query_as(
         "SELECT c.conrelid::regclass::text, c.conname::text, c.contype::text,
                     ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
                           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
