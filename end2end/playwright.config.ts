@@ -20,12 +20,34 @@ const chromium = {
 // A small Android phone: 360 CSS pixels wide, the narrowest we promise to fit.
 const phone = { ...devices["Pixel 7"], viewport: { width: 360, height: 780 } };
 
+// When scripts/test has started a PostgreSQL cluster (LIXIAO_TEST_POSTGRES), one more
+// project runs the whole suite on desktop against PostgreSQL.
+const postgres = process.env.LIXIAO_TEST_POSTGRES;
+
 const variants = [
   { name: "desktop", device: devices["Desktop Chrome"], javaScriptEnabled: true },
   { name: "phone", device: phone, javaScriptEnabled: true },
   { name: "desktop-nojs", device: devices["Desktop Chrome"], javaScriptEnabled: false },
   { name: "phone-nojs", device: phone, javaScriptEnabled: false },
+  ...(postgres
+    ? [{ name: "desktop-postgres", device: devices["Desktop Chrome"], javaScriptEnabled: true }]
+    : []),
 ].map((variant, index) => ({ ...variant, port: FIRST_PORT + index }));
+
+// Each project's fresh database: a SQLite file, or a new PostgreSQL database.
+function database(name: string): { prepare: string; url: string } {
+  if (name.endsWith("-postgres") && postgres) {
+    const database = `lixiao_e2e_${name.replace(/-/g, "_")}`;
+    return {
+      prepare: `psql -q "${postgres}" -c "DROP DATABASE IF EXISTS ${database}" -c "CREATE DATABASE ${database}"`,
+      url: postgres.replace(/\/[^/]*$/, `/${database}`),
+    };
+  }
+  return {
+    prepare: `rm -rf target/e2e/${name} && mkdir -p target/e2e/${name}`,
+    url: `sqlite://target/e2e/${name}/lixiao.db`,
+  };
+}
 
 export default defineConfig({
   testDir: "./tests",
@@ -53,7 +75,7 @@ export default defineConfig({
   })),
   webServer: variants.map(({ name, port }) => ({
     cwd: "..",
-    command: `rm -rf target/e2e/${name} && mkdir -p target/e2e/${name} && exec target/release/server`,
+    command: `${database(name).prepare} && exec target/release/server`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -62,7 +84,7 @@ export default defineConfig({
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
-      DATABASE_URL: `sqlite://target/e2e/${name}/lixiao.db`,
+      DATABASE_URL: database(name).url,
       LIXIAO_DEMO_DATA: "1",
       LIXIAO_PLAIN_HTTP: "1",
       RUST_LOG: "warn",
