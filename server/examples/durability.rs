@@ -82,9 +82,8 @@ async fn main() {
         }
         let elapsed = started.elapsed();
         latencies.sort();
-        let percentile = |p: f64| {
-            latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)]
-        };
+        let percentile =
+            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
         println!(
             "{name:>14}: {:>7.0} submits/s, p50 {:>6.1} ms, p99 {:>6.1} ms, total {:.2} s",
             students as f64 / elapsed.as_secs_f64(),
