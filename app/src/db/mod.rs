@@ -184,6 +184,19 @@ mod tests {
         assert!(error.to_string().contains("DATABASE_URL"));
     }
 
+    /// Nothing listens on port 1: the operator hears why, and never the password.
+    #[tokio::test]
+    async fn an_unreachable_postgres_is_reported_with_its_cause_and_no_password() {
+        let error = open("postgres://lixiao:s3cret@127.0.0.1:1/lixiao")
+            .await
+            .expect_err("refused");
+        let message = error.to_string();
+        assert!(matches!(error, OpenError::Connect { .. }), "{message}");
+        assert!(message.contains("lixiao:***@127.0.0.1:1"), "{message}");
+        assert!(!message.contains("s3cret"), "{message}");
+        assert!(message.contains("refused"), "{message}");
+    }
+
     #[test]
     fn passwords_never_reach_a_message() {
         assert_eq!(

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use sqlx::{
-    PgPool, Postgres, Transaction,
+    Connection, PgConnection, PgPool, Postgres, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
@@ -34,15 +34,28 @@ pub fn options(url: &str, settings: PoolSettings) -> Result<PgConnectOptions, Op
 }
 
 pub async fn open(url: &str, settings: PoolSettings) -> Result<PgPool, OpenError> {
+    let options = options(url, settings)?;
+    let failed = |source| OpenError::Connect {
+        url: redact(url),
+        source,
+    };
+    // One connection first: the pool retries until its timeout and then reports only
+    // that it timed out; this reports why (refused, no such database, wrong password).
+    // A host that drops packets would make it wait for ever: it gets the pool's timeout.
+    let first = tokio::time::timeout(
+        settings.acquire_timeout,
+        PgConnection::connect_with(&options),
+    )
+    .await
+    .map_err(|_| failed(sqlx::Error::PoolTimedOut))?
+    .map_err(failed)?;
+    first.close().await.map_err(failed)?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
-        .connect_with(options(url, settings)?)
+        .connect_with(options)
         .await
-        .map_err(|source| OpenError::Connect {
-            url: redact(url),
-            source,
-        })?;
+        .map_err(failed)?;
     // Several servers may start at once: sqlx's migrator takes an advisory lock, so one
     // migrates and the others wait and find the schema current.
     MIGRATOR.run(&pool).await?;
