@@ -22,6 +22,30 @@ async fn main() -> ExitCode {
     };
     telemetry::init(&config.log_filter);
 
+    // `server backup FILE` makes a copy and exits; plain `server` serves.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let backup_to = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => None,
+        ["backup", file] => Some((*file).to_owned()),
+        _ => {
+            eprintln!(
+                "usage: server              serve Lixiao\n       server backup FILE  copy the live SQLite database to FILE (a new file)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if backup_to.is_some()
+        && let Err(error) = app::db::backup::check_source(&config.database_url)
+    {
+        tracing::error!("{error}");
+        return ExitCode::FAILURE;
+    }
+
     // Opening also migrates: a server never runs against a schema it does not know.
     let db = match app::db::open_with(&config.database_url, config.pool).await {
         Ok(db) => db,
@@ -31,21 +55,8 @@ async fn main() -> ExitCode {
         }
     };
 
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [] => {}
-        ["backup", file] => return backup(&db, file).await,
-        _ => {
-            eprintln!(
-                "usage: server            serve Lixiao\n       server backup FILE  copy the live SQLite database to FILE (new)"
-            );
-            return ExitCode::from(2);
-        }
+    if let Some(file) = backup_to {
+        return backup(&db, &file).await;
     }
 
     if config.demo_data {

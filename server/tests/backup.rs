@@ -171,3 +171,46 @@ async fn a_backup_taken_during_submissions_restores_every_acknowledged_one() {
     );
     restored.close().await;
 }
+
+/// `server backup` refuses what would make a useless or harmful copy, and says why.
+#[test]
+fn a_backup_that_cannot_be_right_is_refused_with_a_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |database: &Path, to: &Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("backup")
+            .arg(to)
+            .env_clear()
+            .env("DATABASE_URL", format!("sqlite://{}", database.display()))
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("server backup runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    // A mistyped database path: no empty database is created and "backed up".
+    let missing = dir.path().join("typo.db");
+    let (ok, said) = run(&missing, &dir.path().join("a.db"));
+    assert!(!ok && said.contains("there is no database"), "{said}");
+    assert!(!missing.exists() && !dir.path().join("a.db").exists());
+
+    // A real database, then the refusals.
+    let live = dir.path().join("live.db");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        app::db::open(&format!("sqlite://{}", live.display()))
+            .await
+            .expect("database")
+            .close()
+            .await;
+    });
+    let (ok, said) = run(&live, &dir.path().join("first.db"));
+    assert!(ok, "{said}");
+    let (ok, said) = run(&live, &dir.path().join("first.db"));
+    assert!(!ok && said.contains("already exists"), "{said}");
+    let (ok, said) = run(&live, &dir.path().join("no/such/dir/copy.db"));
+    assert!(!ok && said.contains("does not exist"), "{said}");
+}
