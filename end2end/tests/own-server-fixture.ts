@@ -7,8 +7,10 @@ import { OwnServer } from "./own-server";
  */
 export const test = base.extend<{ own: OwnServer; ownEnv: Record<string, string> }>({
   ownEnv: [{}, { option: true }],
-  own: async ({ ownEnv }, use) => {
-    const server = await OwnServer.start(ownEnv);
+  own: async ({ ownEnv }, use, testInfo) => {
+    // The PostgreSQL project's own servers run on PostgreSQL too.
+    const postgres = testInfo.project.name.endsWith("-postgres");
+    const server = await OwnServer.start(ownEnv, postgres);
     await use(server);
     await server.dispose();
   },

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,14 +13,29 @@ export class OwnServer {
   private child?: ChildProcess;
   readonly dir = mkdtempSync(join(tmpdir(), "lixiao-e2e-"));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly databaseURL: string,
+  ) {}
 
   get baseURL() {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(env: Record<string, string> = {}): Promise<OwnServer> {
-    const server = new OwnServer(await freePort());
+  /**
+   * `postgres`: a fresh database on the cluster scripts/test started
+   * (LIXIAO_TEST_POSTGRES) instead of a SQLite file.
+   */
+  static async start(env: Record<string, string> = {}, postgres = false): Promise<OwnServer> {
+    const port = await freePort();
+    const admin = process.env.LIXIAO_TEST_POSTGRES;
+    let databaseURL = "";
+    if (postgres && admin) {
+      const name = `lixiao_e2e_own_${port}_${Date.now()}`;
+      execFileSync("psql", ["-q", admin, "-c", `CREATE DATABASE ${name}`]);
+      databaseURL = admin.replace(/\/[^/]*$/, `/${name}`);
+    }
+    const server = new OwnServer(port, databaseURL);
     await server.run(env);
     return server;
   }
@@ -35,7 +50,7 @@ export class OwnServer {
         PATH: process.env.PATH ?? "",
         LEPTOS_SITE_ADDR: `127.0.0.1:${this.port}`,
         LEPTOS_SITE_ROOT: "target/site",
-        DATABASE_URL: `sqlite://${join(this.dir, "lixiao.db")}`,
+        DATABASE_URL: this.databaseURL || `sqlite://${join(this.dir, "lixiao.db")}`,
         LIXIAO_DEMO_DATA: "1",
         LIXIAO_PLAIN_HTTP: "1",
         RUST_LOG: "warn",

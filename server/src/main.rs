@@ -39,11 +39,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if backup_to.is_some()
-        && let Err(error) = app::db::backup::check_source(&config.database_url)
-    {
-        tracing::error!("{error}");
-        return ExitCode::FAILURE;
+    if let Some(file) = backup_to {
+        return backup(&config.database_url, &file).await;
     }
 
     // Opening also migrates: a server never runs against a schema it does not know.
@@ -54,10 +51,6 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-
-    if let Some(file) = backup_to {
-        return backup(&db, &file).await;
-    }
 
     if config.demo_data {
         match app::db::demo::seed(&db).await {
@@ -115,12 +108,11 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `server backup FILE`: a consistent copy of the live database, taken while it serves.
-async fn backup(db: &app::db::Db, file: &str) -> ExitCode {
+/// `server backup FILE`: a consistent copy of the live database, taken while it serves
+/// (and without changing it: no migration runs).
+async fn backup(url: &str, file: &str) -> ExitCode {
     let started = std::time::Instant::now();
-    let outcome = app::db::backup::sqlite_copy(db, std::path::Path::new(file)).await;
-    db.close().await;
-    match outcome {
+    match app::db::backup::sqlite_copy(url, std::path::Path::new(file)).await {
         Ok(()) => {
             tracing::info!(
                 "backup written to {file} in {} ms",

@@ -213,4 +213,85 @@ fn a_backup_that_cannot_be_right_is_refused_with_a_reason() {
     assert!(!ok && said.contains("already exists"), "{said}");
     let (ok, said) = run(&live, &dir.path().join("no/such/dir/copy.db"));
     assert!(!ok && said.contains("does not exist"), "{said}");
+
+    // PostgreSQL is pg_dump's job: refused before anything connects.
+    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["backup", "x.db"])
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            "postgres://lixiao:s3cret@127.0.0.1:1/lixiao",
+        )
+        .output()
+        .expect("server backup runs");
+    let said = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success() && said.contains("pg_dump"),
+        "{said}"
+    );
+}
+
+/// A backup taken before an upgrade is the database before the upgrade: the new binary's
+/// `server backup` does not migrate the old database (the old server may still run on it).
+#[test]
+fn a_backup_never_migrates_the_database_it_copies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = dir.path().join("old.db");
+    let url = format!("sqlite://{}", live.display());
+    let versions = |url: String| {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async move {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+                let newest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("versions");
+                pool.close().await;
+                newest
+            })
+    };
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let mut release_before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../app/migrations/sqlite"
+            )))
+            .await
+            .expect("migrations");
+            release_before.migrations = release_before
+                .migrations
+                .iter()
+                .filter(|migration| migration.version <= 4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            let pool =
+                sqlx::SqlitePool::connect_with(app::db::sqlite::options(&url).expect("options"))
+                    .await
+                    .expect("open");
+            release_before.run(&pool).await.expect("old schema");
+            pool.close().await;
+        });
+    let copy = dir.path().join("copy.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("backup")
+        .arg(&copy)
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("server backup runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(versions(url), 4, "the live database was not migrated");
+    assert_eq!(
+        versions(format!("sqlite://{}", copy.display())),
+        4,
+        "the copy is the database as it was"
+    );
 }

@@ -5,10 +5,14 @@
 //! complete database file, restored by putting it in place of the original while the
 //! server is stopped. PostgreSQL has its own tool for this (`pg_dump`, see
 //! docs/deploy.md).
+//!
+//! A backup never changes the database it copies: it does not create a missing one and
+//! does not migrate an older one (a backup taken before an upgrade must be the state
+//! before the upgrade, and the old server may still be running on it).
 
 use std::path::Path;
 
-use super::Db;
+use sqlx::sqlite::SqlitePoolOptions;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -24,23 +28,22 @@ pub enum BackupError {
     Database(#[from] sqlx::Error),
 }
 
-/// Before opening the database for a backup: a SQLite URL must name an existing file
-/// (opening would otherwise create an empty database, and back that up).
-pub fn check_source(url: &str) -> Result<(), BackupError> {
-    if url.starts_with("sqlite:") {
-        let file = super::sqlite::options(url)
-            .map_err(|_| BackupError::NoDatabase(url.to_owned()))?
-            .get_filename()
-            .to_owned();
-        if !file.is_file() {
-            return Err(BackupError::NoDatabase(file.display().to_string()));
-        }
+/// Writes a consistent copy of the live SQLite database at `url` to `to` (a new file).
+pub async fn sqlite_copy(url: &str, to: &Path) -> Result<(), BackupError> {
+    if !url.starts_with("sqlite:") {
+        return Err(if url.starts_with("postgres") {
+            BackupError::Postgres
+        } else {
+            BackupError::NoDatabase(super::redact(url))
+        });
     }
-    Ok(())
-}
-
-/// Writes a consistent copy of the live SQLite database to `to` (a new file).
-pub async fn sqlite_copy(db: &Db, to: &Path) -> Result<(), BackupError> {
+    let options = super::sqlite::options(url)
+        .map_err(|_| BackupError::NoDatabase(url.to_owned()))?
+        .create_if_missing(false);
+    let file = options.get_filename().to_owned();
+    if !file.is_file() {
+        return Err(BackupError::NoDatabase(file.display().to_string()));
+    }
     if to.exists() {
         return Err(BackupError::Exists(to.display().to_string()));
     }
@@ -49,14 +52,16 @@ pub async fn sqlite_copy(db: &Db, to: &Path) -> Result<(), BackupError> {
     {
         return Err(BackupError::NoDirectory(dir.display().to_string()));
     }
-    match db {
-        Db::Sqlite(pool) => {
-            sqlx::query("VACUUM INTO $1")
-                .bind(to.display().to_string())
-                .execute(pool)
-                .await?;
-            Ok(())
-        }
-        Db::Postgres(_) => Err(BackupError::Postgres),
-    }
+    // One connection, no migrations: the database is read, never changed.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let copied = sqlx::query("VACUUM INTO $1")
+        .bind(to.display().to_string())
+        .execute(&pool)
+        .await;
+    pool.close().await;
+    copied?;
+    Ok(())
 }
