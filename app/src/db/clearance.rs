@@ -168,7 +168,7 @@ for_each_backend! {
         pool: &Pool,
         student_number: &str,
     ) -> Result<Option<(ClearanceFacts, Option<SubmittedRef>)>, sqlx::Error> {
-        let mut tx = pool.begin().await?;
+        let mut tx = dialect::begin_read(pool).await?;
         let Some(facts) = load_facts(&mut tx, student_number).await? else {
             return Ok(None);
         };

@@ -144,32 +144,55 @@ pub async fn open_with(url: &str, settings: PoolSettings) -> Result<Db, OpenErro
     }
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password (in `user:password@` or a `password=` parameter), for
+/// messages and logs.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+            match base[scheme_end + 3..at].split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..])
+                }
+                None => base.to_owned(),
             }
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted = format!("{redacted}?{}", parameters.join("&"));
     }
+    redacted
 }
 
-/// Answers whether the database responds; used by `/healthz`.
+/// Answers whether the database responds within 2 seconds; used by `/healthz`, which a
+/// load balancer polls: a database that does not answer is down, not slow.
 pub async fn ping(db: &Db) -> bool {
-    match db {
-        Db::Sqlite(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-            .fetch_one(pool)
-            .await
-            .is_ok(),
-        Db::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-            .fetch_one(pool)
-            .await
-            .is_ok(),
-    }
+    let answered = async {
+        match db {
+            Db::Sqlite(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                .fetch_one(pool)
+                .await
+                .is_ok(),
+            Db::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                .fetch_one(pool)
+                .await
+                .is_ok(),
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), answered)
+        .await
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -205,5 +228,13 @@ mod tests {
         );
         assert_eq!(redact("sqlite://data/lixiao.db"), "sqlite://data/lixiao.db");
         assert_eq!(redact("postgres://db/lixiao"), "postgres://db/lixiao");
+        assert_eq!(
+            redact("postgres://u@db/lixiao?user=u&password=s3cret&sslmode=require"),
+            "postgres://u@db/lixiao?user=u&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://u:a@b@db/x?Password=p"),
+            "postgres://u:***@db/x?Password=***"
+        );
     }
 }

@@ -79,6 +79,18 @@ pub async fn begin_for_student(
     Ok(tx)
 }
 
+/// Starts a transaction whose reads all see one state (the clearance page: facts and
+/// submission together). PostgreSQL's default, READ COMMITTED, gives each statement a new
+/// snapshot; REPEATABLE READ gives the whole transaction one, and reading only, it never
+/// has to retry.
+pub async fn begin_read(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// Starts a transaction that writes (the demo seed, a batch). One at a time across all
 /// server processes, like SQLite's write lock: two servers started together with the
 /// demo data must not both find the database empty.

@@ -67,6 +67,12 @@ pub async fn begin_for_student(
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// Starts a transaction whose reads all see one state (the clearance page: facts and
+/// submission together). In WAL mode a transaction's first read fixes its snapshot.
+pub async fn begin_read(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin().await
+}
+
 /// Starts a transaction that writes (the demo seed, a batch): the write lock first.
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await

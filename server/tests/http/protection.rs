@@ -552,3 +552,72 @@ async fn sign_in_issues_a_new_session_id_and_sign_out_ends_it() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The database-kept limits count in windows: a client's window ends after
+/// CLIENT_WINDOW_SECONDS and the next failure starts a new one; the clean-up forgets
+/// windows that are over and locks a day old, but never a lock still running.
+#[tokio::test]
+async fn the_limit_windows_end_and_old_rows_are_forgotten() {
+    use app::db::throttle::{self, CLIENT_WINDOW_SECONDS, MAX_CLIENT_FAILURES};
+    let app = TestApp::new().await;
+    let db = &app.state.db;
+    let client = "198.51.100.9";
+    let start = 1_800_000_000;
+    for _ in 0..MAX_CLIENT_FAILURES {
+        throttle::record_failure(db, "2029000001", client, start)
+            .await
+            .expect("counted");
+    }
+    assert!(
+        !throttle::client_allowed(db, client, start + 1)
+            .await
+            .expect("read")
+    );
+    assert!(
+        !throttle::client_allowed(db, client, start + CLIENT_WINDOW_SECONDS - 1)
+            .await
+            .expect("read"),
+        "still inside the window"
+    );
+    let later = start + CLIENT_WINDOW_SECONDS + 1;
+    assert!(
+        throttle::client_allowed(db, client, later)
+            .await
+            .expect("read")
+    );
+    // The next failure starts a new window of one, not 101.
+    throttle::record_failure(db, "2029000002", client, later)
+        .await
+        .expect("counted");
+    let failures = app
+        .count("SELECT failures FROM login_client_failures WHERE client = '198.51.100.9'")
+        .await;
+    assert_eq!(failures, 1);
+
+    // The pair (2029000001, client) was locked at `start` for 15 minutes. A day later its
+    // lock is over and it is forgotten, as are the windows; a running lock is kept.
+    throttle::record_failure(db, "2029000003", "203.0.113.5", start + 86_400)
+        .await
+        .expect("counted");
+    let forgotten = throttle::forget_old(db, start + 86_400 + 10)
+        .await
+        .expect("clean-up");
+    assert!(forgotten >= 3, "{forgotten} rows forgotten");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_locks WHERE student_number = '2029000001'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_locks WHERE student_number = '2029000003'")
+            .await,
+        1,
+        "a recent failure is kept"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_client_failures WHERE client = '203.0.113.5'")
+            .await,
+        1,
+        "a window still running is kept"
+    );
+}
