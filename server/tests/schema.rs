@@ -1,7 +1,7 @@
 //! The two backends' migrations are kept in step: applied to an empty SQLite file and an
 //! empty PostgreSQL database, they must give the same tables, columns (by kind and
-//! nullability), primary keys, unique constraints, foreign keys, CHECK constraints (by
-//! count) and indexes. Needs PostgreSQL: runs in the PostgreSQL pass of scripts/test.
+//! nullability), defaults, primary keys, unique constraints, foreign keys, CHECK
+//! constraints (what each constrains: its columns, literals and comparisons) and indexes. Needs PostgreSQL: runs in the PostgreSQL pass of scripts/test.
 
 #[macro_use]
 mod support;
@@ -31,7 +31,171 @@ struct Table {
     foreign_keys: BTreeSet<(Vec<String>, String, Vec<String>)>,
     /// Indexes created by CREATE INDEX: (name, columns).
     indexes: BTreeSet<(String, Vec<String>)>,
-    checks: usize,
+    /// One fingerprint per CHECK constraint (see [`check_fingerprint`]), sorted.
+    checks: Vec<String>,
+    /// name → default value, normalised (`'approved'`, `0`; flags as 0/1).
+    defaults: BTreeMap<String, String>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Word(String),
+    Number(String),
+    Literal(String),
+    Op(String),
+    Other,
+}
+
+/// A small SQL tokenizer, enough to compare CHECK expressions written in two dialects.
+fn tokens(sql: &str) -> Vec<Token> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            let mut literal = String::new();
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        literal.push('\'');
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                literal.push(chars[i]);
+                i += 1;
+            }
+            out.push(Token::Literal(literal));
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            out.push(Token::Word(
+                chars[start..i]
+                    .iter()
+                    .collect::<String>()
+                    .to_ascii_lowercase(),
+            ));
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            out.push(Token::Number(chars[start..i].iter().collect()));
+        } else if "<>=!".contains(c) {
+            let start = i;
+            while i < chars.len() && "<>=!".contains(chars[i]) {
+                i += 1;
+            }
+            out.push(Token::Op(chars[start..i].iter().collect()));
+        } else {
+            if !c.is_whitespace() {
+                out.push(Token::Other);
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// What a CHECK constrains, the same however each dialect spells it: the table's columns
+/// it names, its quoted literals, its comparisons of a column with a number, and its
+/// logic (operators and the keywords AND, OR, NOT, IS, NULL, IN; PostgreSQL's
+/// `= ANY (ARRAY[…])` is SQLite's `IN (…)`).
+fn check_fingerprint(expression: &str, columns: &BTreeMap<String, (&'static str, bool)>) -> String {
+    let tokens = tokens(expression);
+    let mut named = BTreeSet::new();
+    let mut literals = BTreeSet::new();
+    let mut comparisons = BTreeSet::new();
+    let mut logic = BTreeMap::<String, usize>::new();
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Word(word) if columns.contains_key(word) => {
+                named.insert(word.clone());
+                if let (Some(Token::Op(op)), Some(Token::Number(number))) =
+                    (tokens.get(index + 1), tokens.get(index + 2))
+                {
+                    comparisons.insert(format!("{word}{op}{number}"));
+                }
+            }
+            Token::Word(word)
+                if ["and", "or", "not", "is", "null", "in"].contains(&word.as_str()) =>
+            {
+                *logic.entry(word.clone()).or_default() += 1;
+            }
+            Token::Word(word) if word == "any" => {
+                *logic.entry("in".to_owned()).or_default() += 1;
+            }
+            Token::Op(op) => {
+                let is_any =
+                    matches!(tokens.get(index + 1), Some(Token::Word(word)) if word == "any");
+                if !is_any {
+                    *logic.entry(op.clone()).or_default() += 1;
+                }
+            }
+            Token::Literal(literal) => {
+                literals.insert(literal.clone());
+            }
+            _ => {}
+        }
+    }
+    format!("columns {named:?} literals {literals:?} comparisons {comparisons:?} logic {logic:?}")
+}
+
+/// The expressions of the CHECK clauses in a CREATE TABLE statement (comments removed).
+fn sqlite_checks(sql: &str) -> Vec<String> {
+    let lower = sql.to_ascii_lowercase();
+    let mut checks = Vec::new();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("check") {
+        let at = from + found;
+        from = at + 5;
+        // A whole word followed by an opening parenthesis.
+        if lower[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let rest = lower[from..].trim_start();
+        if !rest.starts_with('(') {
+            continue;
+        }
+        let open = lower.len() - rest.len();
+        let (mut depth, mut end) = (0, open);
+        for (offset, c) in lower[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + offset;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        checks.push(sql[open + 1..end].to_owned());
+        from = end;
+    }
+    checks
+}
+
+/// A default as both backends can be compared: no `::type` casts, flags as 0/1.
+fn normalise_default(value: &str) -> String {
+    let value = value.split("::").next().unwrap_or(value).trim();
+    match value {
+        "true" | "TRUE" => "1".to_owned(),
+        "false" | "FALSE" => "0".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 type Schema = BTreeMap<String, Table>;
@@ -87,24 +251,31 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
                 .fetch_all(pool)
                 .await
                 .expect("columns");
-        let sql = without_comments(&sql)
-            .to_ascii_uppercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace("CHECK(", "CHECK (");
-        table.checks = sql.matches("CHECK (").count();
+        let mut checks = sqlite_checks(&without_comments(&sql));
         let mut key: Vec<(i64, String)> = Vec::new();
-        for (_, column, declared, not_null, _, pk) in columns {
+        for (_, column, declared, not_null, default, pk) in columns {
             // A flag is INTEGER held to 0 and 1 by a CHECK, where PostgreSQL has boolean
             // (and no CHECK).
-            let flag = format!("CHECK ({} IN (0, 1))", column.to_ascii_uppercase());
-            let kind = if sql.contains(&flag) {
-                table.checks -= 1;
+            let flag = format!("{} in (0, 1)", column.to_ascii_lowercase());
+            let before = checks.len();
+            checks.retain(|check| {
+                check
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_ascii_lowercase()
+                    != flag
+            });
+            let kind = if checks.len() < before {
                 "flag"
             } else {
                 sqlite_kind(&declared)
             };
+            if let Some(default) = default {
+                table
+                    .defaults
+                    .insert(column.clone(), normalise_default(&default));
+            }
             // A primary key column is never NULL, whatever the pragma says of rowid aliases.
             table
                 .columns
@@ -115,6 +286,11 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
         }
         key.sort();
         table.primary_key = key.into_iter().map(|(_, column)| column).collect();
+        table.checks = checks
+            .iter()
+            .map(|check| check_fingerprint(check, &table.columns))
+            .collect();
+        table.checks.sort();
         let foreign: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
             "SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list($1) ORDER BY id, seq",
         )
@@ -161,26 +337,29 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
 }
 
 async fn postgres_schema(pool: &PgPool) -> Schema {
-    let columns: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text
+    let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text,
+                column_default::text
          FROM information_schema.columns WHERE table_schema = 'public'",
     )
     .fetch_all(pool)
     .await
     .expect("columns");
     let mut schema = Schema::new();
-    for (table, column, data_type, nullable) in columns {
+    for (table, column, data_type, nullable, default) in columns {
         if NOT_OURS.contains(&table.as_str()) {
             continue;
         }
         let kind = postgres_kind(&table, &column, &data_type);
-        schema
-            .entry(table)
-            .or_default()
-            .columns
-            .insert(column, (kind, nullable == "NO"));
+        let entry = schema.entry(table).or_default();
+        if let Some(default) = default {
+            entry
+                .defaults
+                .insert(column.clone(), normalise_default(&default));
+        }
+        entry.columns.insert(column, (kind, nullable == "NO"));
     }
-    // Constraints, with their columns in key order: table, name, kind, columns, and for
+    // Constraints, with their columns in key order: table, definition, kind, columns, and for
     // a foreign key the referenced table and columns.
     type Constraint = (
         String,
@@ -191,7 +370,7 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
         Vec<String>,
     );
     let constraints: Vec<Constraint> = sqlx::query_as(
-        "SELECT c.conrelid::regclass::text, c.conname::text, c.contype::text,
+        "SELECT c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype::text,
                     ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
                           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
                           ORDER BY k.i),
@@ -205,7 +384,7 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
     .fetch_all(pool)
     .await
     .expect("constraints");
-    for (table, _, kind, columns, parent, parent_columns) in constraints {
+    for (table, definition, kind, columns, parent, parent_columns) in constraints {
         let Some(entry) = schema.get_mut(&table) else {
             continue;
         };
@@ -221,7 +400,12 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
                     parent_columns,
                 ));
             }
-            "c" => entry.checks += 1,
+            "c" => {
+                let expression = definition.trim_start_matches("CHECK ").to_owned();
+                let fingerprint = check_fingerprint(&expression, &entry.columns);
+                entry.checks.push(fingerprint);
+                entry.checks.sort();
+            }
             other => panic!("{table}: constraint kind {other} is not compared"),
         }
     }
@@ -287,7 +471,20 @@ async fn both_backends_have_the_same_schema() {
     }
     // The comparison has something to compare.
     assert!(on_sqlite.len() >= 11, "{:?}", names(&on_sqlite));
-    assert!(on_sqlite.values().map(|table| table.checks).sum::<usize>() > 10);
+    assert!(
+        on_sqlite
+            .values()
+            .map(|table| table.checks.len())
+            .sum::<usize>()
+            > 10
+    );
+    assert!(
+        on_sqlite
+            .values()
+            .map(|table| table.defaults.len())
+            .sum::<usize>()
+            >= 5
+    );
     println!(
         "{} tables, {} columns, {} indexes compared",
         on_sqlite.len(),
