@@ -21,7 +21,8 @@ const chromium = {
 const phone = { ...devices["Pixel 7"], viewport: { width: 360, height: 780 } };
 
 // When scripts/test has started a PostgreSQL cluster (LIXIAO_TEST_POSTGRES), one more
-// project runs the whole suite on desktop against PostgreSQL.
+// project runs the whole suite on desktop against PostgreSQL (its own servers, see
+// own-server-fixture.ts, too).
 const postgres = process.env.LIXIAO_TEST_POSTGRES;
 
 const variants = [
