@@ -128,29 +128,9 @@ async fn a_backup_taken_during_submissions_restores_every_acknowledged_one() {
     let restored = app::db::open(&restored_url)
         .await
         .expect("the backup opens");
-    if let app::db::Db::Sqlite(pool) = &restored {
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(pool)
-            .await
-            .expect("check");
-        assert_eq!(integrity, "ok");
-    }
-    let rows: Vec<(String, String)> = with_pool!(&restored, pool =>
-        sqlx::query_as("SELECT student_number, snapshot FROM departures")
-            .fetch_all(pool)
-            .await
-            .expect("rows"));
-    for number in &before_backup {
-        assert!(
-            rows.iter().any(|(stored, _)| stored == number),
-            "{number} was acknowledged before the backup started but is not in it"
-        );
-    }
-    for (number, snapshot) in &rows {
-        let departure = app::db::snapshot::thaw(snapshot)
-            .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
-        assert_eq!(&departure.facts.basic.student_number, number);
-    }
+    // Everything acknowledged before the backup started is in it.
+    let stored =
+        support::assert_every_acknowledged_submission_is_stored(&restored, &before_backup).await;
     // The restored database is a working one: the students can still sign in.
     let accounts = support::count(&restored, "SELECT COUNT(*) FROM accounts").await;
     assert_eq!(accounts, STUDENTS as i64);
@@ -162,11 +142,11 @@ async fn a_backup_taken_during_submissions_restores_every_acknowledged_one() {
             "server backup"
         },
         before_backup.len(),
-        rows.len(),
+        stored,
         after_storm
     );
     assert!(
-        !before_backup.is_empty() && rows.len() < STUDENTS,
+        !before_backup.is_empty() && stored < STUDENTS,
         "the backup was taken mid-storm"
     );
     restored.close().await;

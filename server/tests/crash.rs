@@ -16,8 +16,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::clearance::{rules, submission::Departure};
-
 use support::{
     free_port, fresh_database_url, http, prepare_students, sign_in_over_http, start, wait_until_up,
 };
@@ -79,35 +77,12 @@ async fn acknowledged_submissions_survive_kill_9() {
     server.wait().expect("reaped");
 
     let db = app::db::open(&url).await.expect("reopens");
-    if let app::db::Db::Sqlite(pool) = &db {
-        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(pool)
-            .await
-            .expect("check");
-        assert_eq!(integrity, "ok");
-    }
-    let rows: Vec<(String, String)> = with_pool!(&db, pool =>
-        sqlx::query_as("SELECT student_number, snapshot FROM departures")
-            .fetch_all(pool)
-            .await
-            .expect("rows"));
-    for number in &acknowledged {
-        assert!(
-            rows.iter().any(|(stored, _)| stored == number),
-            "acknowledged {number} was lost"
-        );
-    }
-    for (number, snapshot) in &rows {
-        let departure: Departure = app::db::snapshot::thaw(snapshot)
-            .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
-        assert_eq!(&departure.facts.basic.student_number, number);
-        assert!(rules::gate(&departure.verdicts).is_ok());
-    }
+    let stored = support::assert_every_acknowledged_submission_is_stored(&db, &acknowledged).await;
     println!(
         "crash test: {} submissions sent, {} acknowledged before kill -9, {} stored after restart",
         STUDENTS,
         acknowledged.len(),
-        rows.len()
+        stored
     );
     assert!(
         !acknowledged.is_empty() && acknowledged.len() < STUDENTS,

@@ -171,27 +171,12 @@ async fn killing_one_server_mid_storm_loses_no_acknowledged_submission() {
         .expect("B still answers");
     assert_eq!(status, 200);
     let db = app::db::open(&servers.url).await.expect("database");
-    let rows: Vec<(String, String)> = with_pool!(&db, pool =>
-        sqlx::query_as("SELECT student_number, snapshot FROM departures")
-            .fetch_all(pool)
-            .await
-            .expect("rows"));
-    for number in &acknowledged {
-        assert!(
-            rows.iter().any(|(stored, _)| stored == number),
-            "acknowledged {number} was lost"
-        );
-    }
-    for (number, snapshot) in &rows {
-        let departure = app::db::snapshot::thaw(snapshot)
-            .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
-        assert_eq!(&departure.facts.basic.student_number, number);
-    }
+    let stored = support::assert_every_acknowledged_submission_is_stored(&db, &acknowledged).await;
     println!(
         "two servers, kill -9 of one mid-storm: {} submissions sent, {} acknowledged, {} stored",
         students.len(),
         acknowledged.len(),
-        rows.len()
+        stored
     );
     assert!(
         acknowledged.len() < students.len(),

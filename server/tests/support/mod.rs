@@ -207,3 +207,37 @@ pub async fn sign_in_over_http(addr: SocketAddr, number: &str, password: &str) -
         .expect("session cookie")
         .to_owned()
 }
+
+/// After a storm: the database is whole (SQLite's integrity check), every number in
+/// `acknowledged` has its departure, and every stored departure's snapshot reads and
+/// belongs to its student, with a passing gate. Returns how many departures are stored.
+pub async fn assert_every_acknowledged_submission_is_stored(
+    db: &app::db::Db,
+    acknowledged: &[String],
+) -> usize {
+    if let app::db::Db::Sqlite(pool) = db {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(pool)
+            .await
+            .expect("check");
+        assert_eq!(integrity, "ok");
+    }
+    let rows: Vec<(String, String)> = with_pool!(db, pool =>
+        sqlx::query_as("SELECT student_number, snapshot FROM departures")
+            .fetch_all(pool)
+            .await
+            .expect("rows"));
+    for number in acknowledged {
+        assert!(
+            rows.iter().any(|(stored, _)| stored == number),
+            "{number} was acknowledged but is not stored"
+        );
+    }
+    for (number, snapshot) in &rows {
+        let departure = app::db::snapshot::thaw(snapshot)
+            .unwrap_or_else(|error| panic!("{number}: half-written snapshot: {error}"));
+        assert_eq!(&departure.facts.basic.student_number, number);
+        assert!(app::clearance::rules::gate(&departure.verdicts).is_ok());
+    }
+    rows.len()
+}
