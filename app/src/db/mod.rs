@@ -116,6 +116,10 @@ pub enum OpenError {
     CreateDir { dir: String, source: std::io::Error },
     #[error("could not open the database {url:?}: {source}")]
     Connect { url: String, source: sqlx::Error },
+    #[error(
+        "no answer from the database {url:?} within {seconds} s (is it up, and reachable through the firewall?)"
+    )]
+    NoAnswer { url: String, seconds: u64 },
     #[error("database migration failed, the server will not start: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -145,54 +149,71 @@ pub async fn open_with(url: &str, settings: PoolSettings) -> Result<Db, OpenErro
 }
 
 /// The URL without its password (in `user:password@` or a `password=` parameter), for
-/// messages and logs.
+/// messages and logs. The credentials end at the URL's last `@`, so a password holding
+/// `?`, `/` or `@` is masked whole.
 pub fn redact(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+    let Some(scheme_end) = url.find("://").map(|index| index + 3) else {
+        return url.to_owned();
     };
-    let mut redacted = match (base.find("://"), base.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            match base[scheme_end + 3..at].split_once(':') {
-                Some((user, _)) => {
-                    format!("{}{user}:***{}", &base[..scheme_end + 3], &base[at..])
-                }
-                None => base.to_owned(),
-            }
+    let (credentials, rest) = match url[scheme_end..].rfind('@') {
+        Some(at) => (
+            Some(&url[scheme_end..scheme_end + at]),
+            &url[scheme_end + at..],
+        ),
+        None => (None, &url[scheme_end..]),
+    };
+    let credentials = match credentials {
+        Some(credentials) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{user}:***"),
+            None => credentials.to_owned(),
+        },
+        None => String::new(),
+    };
+    let rest = match rest.split_once('?') {
+        Some((path, query)) => {
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => parameter.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", parameters.join("&"))
         }
-        _ => base.to_owned(),
+        None => rest.to_owned(),
     };
-    if let Some(query) = query {
-        let parameters: Vec<String> = query
-            .split('&')
-            .map(|parameter| match parameter.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
-                _ => parameter.to_owned(),
-            })
-            .collect();
-        redacted = format!("{redacted}?{}", parameters.join("&"));
-    }
-    redacted
+    format!("{}{credentials}{rest}", &url[..scheme_end])
 }
 
-/// Answers whether the database responds within 2 seconds; used by `/healthz`, which a
-/// load balancer polls: a database that does not answer is down, not slow.
+/// Answers whether the database responds; used by `/healthz`, which a load balancer
+/// polls. Every connection in use means the database is answering (busy, not down); a
+/// free connection must answer `SELECT 1` within 2 seconds.
 pub async fn ping(db: &Db) -> bool {
-    let answered = async {
-        match db {
-            Db::Sqlite(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-                .fetch_one(pool)
-                .await
-                .is_ok(),
-            Db::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
-                .fetch_one(pool)
-                .await
-                .is_ok(),
-        }
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(2), answered)
-        .await
-        .unwrap_or(false)
+    const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+    macro_rules! ping_on {
+        ($pool:expr) => {{
+            let pool = $pool;
+            if pool.size() > 0 && pool.num_idle() == 0 {
+                return true;
+            }
+            let answered = async {
+                let mut conn = pool.acquire().await?;
+                sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(&mut *conn)
+                    .await
+            };
+            matches!(
+                tokio::time::timeout(ANSWER_WITHIN, answered).await,
+                Ok(Ok(_))
+            )
+        }};
+    }
+    match db {
+        Db::Sqlite(pool) => ping_on!(pool),
+        Db::Postgres(pool) => ping_on!(pool),
+    }
 }
 
 #[cfg(test)]
@@ -210,10 +231,20 @@ mod tests {
     /// Nothing listens on port 1: the operator hears why, and never the password.
     #[tokio::test]
     async fn an_unreachable_postgres_is_reported_with_its_cause_and_no_password() {
-        let error = open("postgres://lixiao:s3cret@127.0.0.1:1/lixiao")
+        let settings = PoolSettings {
+            acquire_timeout: std::time::Duration::from_secs(1),
+            ..PoolSettings::default()
+        };
+        let error = open_with("postgres://lixiao:s3cret@127.0.0.1:1/lixiao", settings)
             .await
             .expect_err("refused");
         let message = error.to_string();
+        let started = std::time::Instant::now();
+        let direct = <sqlx::PgConnection as sqlx::Connection>::connect(
+            "postgres://lixiao:s3cret@127.0.0.1:1/lixiao",
+        )
+        .await;
+        eprintln!("DIRECT {:?} after {:?}", direct.err(), started.elapsed());
         assert!(matches!(error, OpenError::Connect { .. }), "{message}");
         assert!(message.contains("lixiao:***@127.0.0.1:1"), "{message}");
         assert!(!message.contains("s3cret"), "{message}");
@@ -235,6 +266,10 @@ mod tests {
         assert_eq!(
             redact("postgres://u:a@b@db/x?Password=p"),
             "postgres://u:***@db/x?Password=***"
+        );
+        assert_eq!(
+            redact("postgres://lixiao:ab?cd/ef@db:5432/lixiao"),
+            "postgres://lixiao:***@db:5432/lixiao"
         );
     }
 }

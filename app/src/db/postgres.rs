@@ -41,14 +41,35 @@ pub async fn open(url: &str, settings: PoolSettings) -> Result<PgPool, OpenError
     };
     // One connection first: the pool retries until its timeout and then reports only
     // that it timed out; this reports why (refused, no such database, wrong password).
-    // A host that drops packets would make it wait for ever: it gets the pool's timeout.
-    let first = tokio::time::timeout(
-        settings.acquire_timeout,
-        PgConnection::connect_with(&options),
-    )
-    .await
-    .map_err(|_| failed(sqlx::Error::PoolTimedOut))?
-    .map_err(failed)?;
+    // Like the pool, it waits (up to the acquire timeout) for a server that is not up
+    // yet or still starting, so Lixiao and PostgreSQL can start together.
+    let deadline = tokio::time::Instant::now() + settings.acquire_timeout;
+    let mut waited_for: Option<sqlx::Error> = None;
+    let first = loop {
+        let attempt = tokio::time::timeout_at(deadline, PgConnection::connect_with(&options)).await;
+        match attempt {
+            Ok(Ok(connection)) => break connection,
+            Ok(Err(error)) if not_up_yet(&error) => {
+                let next = tokio::time::Instant::now() + std::time::Duration::from_millis(250);
+                if next >= deadline {
+                    return Err(failed(error));
+                }
+                waited_for = Some(error);
+                tokio::time::sleep_until(next).await;
+            }
+            Ok(Err(error)) => return Err(failed(error)),
+            // Out of time: say what it was waiting for, or that nothing answered.
+            Err(_) => {
+                return Err(match waited_for {
+                    Some(error) => failed(error),
+                    None => OpenError::NoAnswer {
+                        url: redact(url),
+                        seconds: settings.acquire_timeout.as_secs(),
+                    },
+                });
+            }
+        }
+    };
     first.close().await.map_err(failed)?;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
@@ -60,6 +81,16 @@ pub async fn open(url: &str, settings: PoolSettings) -> Result<PgPool, OpenError
     // migrates and the others wait and find the schema current.
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// A server that is not listening yet, or still starting up or recovering (57P03): worth
+/// waiting for.
+fn not_up_yet(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(database) => database.code().as_deref() == Some("57P03"),
+        _ => false,
+    }
 }
 
 /// Starts a transaction that changes `student`'s clearance (a submission, 注销, an

@@ -555,7 +555,7 @@ async fn sign_in_issues_a_new_session_id_and_sign_out_ends_it() {
 
 /// The database-kept limits count in windows: a client's window ends after
 /// CLIENT_WINDOW_SECONDS and the next failure starts a new one; the clean-up forgets
-/// windows that are over and locks a day old, but never a lock still running.
+/// windows that are over and rows a day old, but never a lock still running.
 #[tokio::test]
 async fn the_limit_windows_end_and_old_rows_are_forgotten() {
     use app::db::throttle::{self, CLIENT_WINDOW_SECONDS, MAX_CLIENT_FAILURES};
@@ -619,5 +619,22 @@ async fn the_limit_windows_end_and_old_rows_are_forgotten() {
             .await,
         1,
         "a window still running is kept"
+    );
+    // A lock still running is kept even when its last failure is old (a lock set by
+    // hand, say, for longer than the automatic ones).
+    app.exec(&format!(
+        "INSERT INTO login_locks (student_number, client, failed_logins, lockouts, locked_until, last_failure_at)
+         VALUES ('2029000004', '203.0.113.6', 0, 1, {}, {start})",
+        start + 10 * 86_400
+    ))
+    .await;
+    throttle::forget_old(db, start + 2 * 86_400)
+        .await
+        .expect("clean-up");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM login_locks WHERE student_number = '2029000004'")
+            .await,
+        1,
+        "a running lock is kept"
     );
 }
