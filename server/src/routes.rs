@@ -32,7 +32,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         https_by_default: https,
     };
     let state_for_tags = state.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -75,6 +75,15 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         ))
+}
+
+/// The app's routes, generated once per process. Generating them renders the app; done
+/// while another thread renders a page, it could make that page wait for ever (seen when
+/// tests build many servers side by side; see `pages_render_while_other_servers_are_being_built`).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// 200 when the database answers, 503 when it does not: what a load balancer needs.

@@ -49,3 +49,52 @@ async fn an_unknown_route_is_a_friendly_404() {
     assert!(body.contains("页面不存在"), "{body}");
     assert!(body.contains(r#"href="/""#));
 }
+
+/// Servers built while others answer (as the tests do, each with its own runtime on its
+/// own thread) once left a page waiting for ever: generating leptos's route list renders
+/// the app, and doing that on one thread could lose another thread's wake-up, so a page
+/// hung until the 30 s request limit answered 408. The route list is now made once per
+/// process. A hang shows here as a request still unanswered after 5 s.
+#[test]
+fn pages_render_while_other_servers_are_being_built() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let unanswered = std::sync::Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let unanswered = unanswered.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    for _ in 0..12 {
+                        let app = TestApp::new().await;
+                        for _ in 0..10 {
+                            let answer = tokio::time::timeout(
+                                std::time::Duration::from_secs(5),
+                                app.get("/no/such/page"),
+                            )
+                            .await;
+                            match answer {
+                                Ok((404, _)) => {}
+                                other => {
+                                    eprintln!("unexpected answer: {:?}", other.map(|(s, _)| s));
+                                    unanswered.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                        }
+                    }
+                });
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("thread");
+    }
+    assert_eq!(
+        unanswered.load(Ordering::SeqCst),
+        0,
+        "pages left unanswered"
+    );
+}
