@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod clearance;
+pub mod desk;
 pub mod error;
 mod hydration;
 mod layout;
@@ -115,6 +116,8 @@ fn Pages() -> impl IntoView {
                 <Route path=path!("/clearance") view=clearance::ClearancePage ssr=SsrMode::Async />
                 <Route path=path!("/completed") view=clearance::CompletedPage ssr=SsrMode::Async />
                 <Route path=path!("/completed/slip") view=clearance::SlipPage ssr=SsrMode::Async />
+                <Route path=path!("/desk") view=desk::DeskPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/student/:number") view=desk::DeskStudentPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <layout::Footer />

@@ -8,6 +8,12 @@ use std::{net::SocketAddr, process::ExitCode};
 use app::{config::Config, state::AppState};
 use server::{routes, telemetry};
 
+const USAGE: &str = "usage: server                        serve Lixiao
+       server backup FILE            copy the live SQLite database to FILE (a new file)
+       server staff add LOGIN ROLE   create a staff account; ROLE is one of
+                                     library, archives, housing, finance, graduate_school;
+                                     prints a one-time password, changed at first sign-in";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // A local `.env` is a convenience for development; real deployments set the environment.
@@ -32,10 +38,9 @@ async fn main() -> ExitCode {
     {
         [] => None,
         ["backup", file] => Some((*file).to_owned()),
+        ["staff", "add", login, role] => return add_staff(&config, login, role).await,
         _ => {
-            eprintln!(
-                "usage: server              serve Lixiao\n       server backup FILE  copy the live SQLite database to FILE (a new file)"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -122,6 +127,60 @@ async fn backup(url: &str, file: &str) -> ExitCode {
         }
         Err(error) => {
             tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server staff add LOGIN ROLE`: a staff account with a one-time password, printed once.
+async fn add_staff(config: &Config, login: &str, role: &str) -> ExitCode {
+    let login = login.trim();
+    if app::desk::StaffRole::from_code(role).is_none() {
+        eprintln!(
+            "unknown role {role:?}: use library, archives, housing, finance or graduate_school"
+        );
+        return ExitCode::from(2);
+    }
+    let valid_login = (3..=32).contains(&login.len())
+        && login
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        && !login.chars().all(|c| c.is_ascii_digit());
+    if !valid_login {
+        eprintln!(
+            "a staff login is 3-32 letters, digits, '_', '.' or '-', and not all digits (all digits are students' numbers)"
+        );
+        return ExitCode::from(2);
+    }
+    let db = match app::db::open_with(&config.database_url, config.pool).await {
+        Ok(db) => db,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let password = app::auth::password::one_time_password();
+    let hash = match app::auth::password::hash(password.clone()).await {
+        Ok(hash) => hash,
+        Err(error) => {
+            eprintln!("cannot hash the password: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let created = app::db::accounts::create_staff(&db, login, role, &hash).await;
+    db.close().await;
+    match created {
+        Ok(true) => {
+            println!("staff account {login} ({role}) created; one-time password: {password}");
+            println!("it must be changed at the first sign-in, and is not shown again");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("the login {login} is taken; nothing changed");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("cannot create the account: {error}");
             ExitCode::FAILURE
         }
     }

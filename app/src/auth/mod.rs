@@ -132,11 +132,14 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
                     &signed_in,
                 )
                 .await?;
-                // The initial password is changed before anything else.
+                // The initial password is changed before anything else; staff work at
+                // their desk, students in the service hall.
                 leptos_axum::redirect(if account.must_change_password {
                     "/password"
-                } else {
+                } else if account.role == accounts::STUDENT_ROLE {
                     "/hall"
+                } else {
+                    "/desk"
                 });
                 return Ok(());
             }

@@ -28,7 +28,6 @@ pub fn LoginPage() -> impl IntoView {
                         id="student_number"
                         name="student_number"
                         autocomplete="username"
-                        inputmode="numeric"
                         maxlength="32"
                         required
                     />
@@ -44,6 +43,7 @@ pub fn LoginPage() -> impl IntoView {
                         required
                     />
                 </div>
+                <p class="hint">"学校工作人员请用工作账号登录，登录后进入本部门工作台。"</p>
                 <ActionError action=login />
                 <button type="submit" class="primary wide" disabled=move || login.pending().get()>
                     "登录"

@@ -11,7 +11,10 @@ use tokio::sync::Semaphore;
 
 use argon2::{
     Algorithm, Argon2, Block, Params, PasswordHash, Version,
-    password_hash::{self, Output, ParamsString, SaltString, rand_core::OsRng},
+    password_hash::{
+        self, Output, ParamsString, SaltString,
+        rand_core::{OsRng, RngCore},
+    },
 };
 
 /// The initial password: the last 6 characters of the national ID number with letters
@@ -223,6 +226,23 @@ async fn dummy_hash() -> Result<&'static str, String> {
         .get_or_try_init(|| hash("lixiao-no-such-account".to_owned()))
         .await
         .map(String::as_str)
+}
+
+/// A one-time password for a new staff account or a reset: 12 characters from an
+/// alphabet without look-alikes (no 0/O, 1/l/I), from the operating system's randomness.
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..12)
+        .map(|_| {
+            // Rejection sampling keeps every character equally likely.
+            loop {
+                let byte = (OsRng.next_u32() & 0xff) as usize;
+                if byte < 256 - 256 % ALPHABET.len() {
+                    return ALPHABET[byte % ALPHABET.len()] as char;
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -104,6 +104,38 @@ pub async fn require_student(state: &AppState) -> Result<String, AppError> {
     }
 }
 
+/// A signed-in staff member and what they may do.
+pub struct Staff {
+    pub login: String,
+    pub role: crate::desk::StaffRole,
+}
+
+/// The signed-in staff member. Anonymous: 401; a student, or the initial password not
+/// yet changed: 403.
+pub async fn require_staff(state: &AppState) -> Result<Staff, AppError> {
+    let signed_in = require_signed_in(state).await?;
+    if signed_in.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    let role = crate::desk::StaffRole::from_code(&signed_in.role).ok_or(AppError::Forbidden)?;
+    Ok(Staff {
+        login: signed_in.login,
+        role,
+    })
+}
+
+/// Staff of one of the four offices, with their office: everyone else is refused (403),
+/// the graduate school and admins too (least privilege: an office's facts are its own).
+pub async fn require_office(
+    state: &AppState,
+) -> Result<(Staff, crate::clearance::rules::Office), AppError> {
+    let staff = require_staff(state).await?;
+    match staff.role.office() {
+        Some(office) => Ok((staff, office)),
+        None => Err(AppError::Forbidden),
+    }
+}
+
 /// Any signed-in student, even one who still has to change the initial password.
 pub async fn require_signed_in(state: &AppState) -> Result<SignedIn, AppError> {
     signed_in(state).await?.ok_or(AppError::Unauthenticated)

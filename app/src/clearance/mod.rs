@@ -8,7 +8,7 @@ pub mod submission;
 #[cfg(test)]
 mod tests;
 
-pub use page::ClearancePage;
+pub use page::{BasicInfoSection, ClearancePage, HistorySection, VerdictBadge};
 pub use slip::{CompletedPage, SlipPage};
 
 use leptos::prelude::*;
@@ -16,13 +16,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 use model::ClearanceFacts;
-use submission::{Departure, SubmittedRef};
+use submission::Departure;
+pub use submission::SubmittedRef;
 
 /// What the clearance page needs: the facts, and the submission if there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClearanceView {
     pub facts: ClearanceFacts,
     pub submitted: Option<SubmittedRef>,
+    /// 变更记录 of all four offices, newest first, offices named instead of staff.
+    pub history: Vec<model::HistoryEntry>,
 }
 
 pub const ALREADY_SUBMITTED: &str =
@@ -31,7 +34,12 @@ pub const ALREADY_SUBMITTED: &str =
 /// The signed-in student's clearance. The student comes from the session, never an argument.
 #[server(prefix = "/api", endpoint = "clearance")]
 pub async fn get_clearance() -> Result<ClearanceView, AppError> {
-    use crate::{auth::session, db::clearance, error::respond, state::AppState};
+    use crate::{
+        auth::session,
+        db::{clearance, offices},
+        error::respond,
+        state::AppState,
+    };
     respond(
         async {
             let state = AppState::from_context()?;
@@ -39,7 +47,12 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
             let (facts, submitted) = clearance::load(&state.db, &number)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(ClearanceView { facts, submitted })
+            let history = offices::history(&state.db, &number, None, false).await?;
+            Ok(ClearanceView {
+                facts,
+                submitted,
+                history,
+            })
         }
         .await,
     )
@@ -104,8 +117,8 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
                 SubmitOutcome::AlreadySubmitted => {
                     Err(AppError::Conflict(ALREADY_SUBMITTED.to_owned()))
                 }
-                SubmitOutcome::GateClosed(failing) => {
-                    Err(AppError::Conflict(rules::gate_refusal_message(&failing)))
+                SubmitOutcome::GateClosed(verdicts) => {
+                    Err(AppError::Conflict(rules::gate_refusal_message(&verdicts)))
                 }
                 SubmitOutcome::NoSuchStudent => Err(AppError::NotFound),
             }

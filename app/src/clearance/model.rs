@@ -188,12 +188,163 @@ pub struct Arrear {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClearanceFacts {
     pub basic: BasicInfo,
-    /// `None`: the library has no record of the student yet.
+    /// `None`: the library has no record of the student.
     pub library: Option<LibraryFacts>,
     pub archives: Option<ArchivesThesisStatus>,
-    /// `None`: the student never lived on campus.
+    /// `None`: no room on record (the housing office's standing says whether it reported
+    /// or stated 不涉及).
     pub housing: Option<HousingRecord>,
     pub arrears: Vec<Arrear>,
+    /// Each office's standing: the facts above count only where the office reported.
+    /// Snapshots frozen before standings existed read as every office reported.
+    #[serde(default = "OfficeStates::all_reported")]
+    pub states: OfficeStates,
+}
+
+/// Where an office stands on a student.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// 待核验: the office has not reported on this student. Never a pass, never a fail.
+    Pending,
+    /// The office's facts are its word; the rules decide pass or fail from them.
+    Reported,
+    /// 不涉及: the office states the student has nothing with it. Passes.
+    NotApplicable,
+}
+
+impl Standing {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Reported, Self::NotApplicable];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Reported => "reported",
+            Self::NotApplicable => "not_applicable",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|standing| standing.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "待核验",
+            Self::Reported => "已报送",
+            Self::NotApplicable => "不涉及",
+        }
+    }
+}
+
+/// A pass or fail set by an office's staff by hand, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    pub pass: bool,
+    pub reason: String,
+    /// Beijing time, `YYYY-MM-DD HH:MM:SS`.
+    pub decided_at: String,
+    /// The override ends when the office's facts next change (otherwise only when removed).
+    pub ends_with_new_facts: bool,
+}
+
+/// One office's standing on one student, with any override and the record's version
+/// (0: nothing stored yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeState {
+    pub standing: Standing,
+    /// 数据更新于: Beijing time, `YYYY-MM-DD HH:MM:SS`; `None` while pending.
+    pub reported_at: Option<String>,
+    pub overridden: Option<Override>,
+    pub version: i64,
+}
+
+impl OfficeState {
+    pub fn pending() -> Self {
+        OfficeState {
+            standing: Standing::Pending,
+            reported_at: None,
+            overridden: None,
+            version: 0,
+        }
+    }
+
+    pub fn reported(reported_at: Option<String>) -> Self {
+        OfficeState {
+            standing: Standing::Reported,
+            reported_at,
+            overridden: None,
+            version: 0,
+        }
+    }
+}
+
+/// The four offices' standings, in page order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeStates {
+    pub library: OfficeState,
+    pub archives: OfficeState,
+    pub housing: OfficeState,
+    pub finance: OfficeState,
+}
+
+impl OfficeStates {
+    pub fn all_pending() -> Self {
+        OfficeStates {
+            library: OfficeState::pending(),
+            archives: OfficeState::pending(),
+            housing: OfficeState::pending(),
+            finance: OfficeState::pending(),
+        }
+    }
+
+    /// What a snapshot frozen before standings existed meant: every office reported.
+    pub fn all_reported() -> Self {
+        OfficeStates {
+            library: OfficeState::reported(None),
+            archives: OfficeState::reported(None),
+            housing: OfficeState::reported(None),
+            finance: OfficeState::reported(None),
+        }
+    }
+
+    pub fn get(&self, office: super::rules::Office) -> &OfficeState {
+        use super::rules::Office;
+        match office {
+            Office::Library => &self.library,
+            Office::Archives => &self.archives,
+            Office::Housing => &self.housing,
+            Office::Finance => &self.finance,
+        }
+    }
+
+    pub fn get_mut(&mut self, office: super::rules::Office) -> &mut OfficeState {
+        use super::rules::Office;
+        match office {
+            Office::Library => &mut self.library,
+            Office::Archives => &mut self.archives,
+            Office::Housing => &mut self.housing,
+            Office::Finance => &mut self.finance,
+        }
+    }
+}
+
+/// One line of 变更记录 as the student sees it: when, what, why; the office, not the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub office: super::rules::Office,
+    /// Beijing time, `YYYY-MM-DD HH:MM:SS`.
+    pub at: String,
+    /// Who acted as the student may see it: the office's name, 本人, or 系统.
+    pub by: String,
+    /// The staff account, for staff eyes only (`None` on pages a student sees).
+    pub staff: Option<String>,
+    pub change: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
 }
 
 /// The sum of the arrears, exact to the fen.

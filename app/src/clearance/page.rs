@@ -43,9 +43,12 @@ fn Clearance(
     submit: ServerAction<SubmitDeparture>,
 ) -> impl IntoView {
     let verdicts = rules::verdicts(&view.facts);
-    let gate = rules::gate(&verdicts);
+    let blocked = rules::gate(&verdicts)
+        .err()
+        .map(|_| rules::gate_refusal_message(&verdicts));
     let facts = view.facts;
     let offices = office_sections(verdicts.to_vec(), &facts, Some(cancel));
+    let history = view.history;
 
     view! {
         <article class="card clearance" aria-labelledby="clearance-title">
@@ -58,7 +61,8 @@ fn Clearance(
                 <h2 id="offices-title" class="band">"离校审核事项"</h2>
                 {offices}
             </section>
-            <SubmitSection submitted=view.submitted gate submit />
+            <SubmitSection submitted=view.submitted blocked submit />
+            <HistorySection history />
         </article>
     }
 }
@@ -85,7 +89,8 @@ pub fn office_sections(
                     view! { <FinanceDetails arrears=facts.arrears.clone() /> }.into_any()
                 }
             };
-            view! { <OfficeSection verdict details /> }
+            let reported_at = facts.states.get(verdict.office).reported_at.clone();
+            view! { <OfficeSection verdict details reported_at /> }
         })
         .collect_view()
 }
@@ -122,23 +127,49 @@ pub fn BasicInfoSection(basic: BasicInfo) -> impl IntoView {
     }
 }
 
-/// One office: its name, the green 通过 or red 未通过, its phone, its facts, and for a
-/// failure what the student has to do.
+/// One office: its name, the green 通过, red 未通过 or grey 待核验, its phone, when its
+/// data arrived, its facts (not while pending), an office's decision with its reason, and
+/// what the student has to do.
 #[component]
-pub fn OfficeSection(verdict: Verdict, details: AnyView) -> impl IntoView {
+pub fn OfficeSection(
+    verdict: Verdict,
+    details: AnyView,
+    reported_at: Option<String>,
+) -> impl IntoView {
     let office = verdict.office;
     let id = format!("office-{}", office_slug(office));
     let labelled_by = id.clone();
     let passed = verdict.passed();
+    let pending = verdict.pending();
+    let not_applicable = verdict.basis == rules::Basis::NotApplicable;
     view! {
-        <section class="office" class:failed=!passed aria-labelledby=labelled_by data-office=office_slug(office)>
+        <section
+            class="office"
+            class:failed=!passed && !pending
+            class:pending=pending
+            aria-labelledby=labelled_by
+            data-office=office_slug(office)
+        >
             <div class="office-head">
                 <h3 id=id>{office.name()}</h3>
-                <VerdictBadge passed />
+                <VerdictBadge passed pending />
                 <p class="phone">"咨询电话：" <TelLink number=office.phone() /></p>
             </div>
             <div class="office-body">
-                {details}
+                {reported_at.map(|at| view! { <p class="updated">"数据更新于 " <time>{at}</time></p> })}
+                {verdict.note.clone().map(|note| view! { <p class="notice decision">{note}</p> })}
+                {if pending {
+                    ().into_any()
+                } else if not_applicable {
+                    let text = if office == Office::Housing {
+                        "不涉及：未在学校住宿，无需办理退宿手续。".to_owned()
+                    } else {
+                        format!("不涉及：{}确认您无需在此办理。", office.name())
+                    };
+                    view! { <p class="muted">{text}</p> }.into_any()
+                } else {
+                    details
+                }}
                 {(!passed)
                     .then(|| {
                         view! {
@@ -162,12 +193,47 @@ pub fn office_slug(office: Office) -> &'static str {
 }
 
 #[component]
-pub fn VerdictBadge(passed: bool) -> impl IntoView {
-    if passed {
+pub fn VerdictBadge(passed: bool, #[prop(optional)] pending: bool) -> impl IntoView {
+    if pending {
+        view! { <span class="badge pending">"待核验"</span> }
+    } else if passed {
         view! { <span class="badge pass">"通过"</span> }
     } else {
         view! { <span class="badge fail">"未通过"</span> }
     }
+}
+
+/// 变更记录: every change of the offices' data, newest first, with its reason.
+#[component]
+pub fn HistorySection(history: Vec<super::model::HistoryEntry>) -> impl IntoView {
+    (!history.is_empty()).then(|| {
+        view! {
+            <section class="history" aria-labelledby="history-title">
+                <h2 id="history-title" class="band">"变更记录"</h2>
+                <ol class="history-list">
+                    {history
+                        .into_iter()
+                        .map(|entry| {
+                            view! {
+                                <li data-office=office_slug(entry.office)>
+                                    <p class="history-head">
+                                        <time>{entry.at}</time>
+                                        " · "
+                                        <strong>{entry.office.name()}</strong>
+                                        " · "
+                                        {entry.change}
+                                        {entry.staff.map(|staff| view! { <span class="muted">" （经办：" {staff} "）"</span> })}
+                                    </p>
+                                    <p class="history-change">{entry.before} " → " {entry.after}</p>
+                                    <p class="history-reason">"原因：" {entry.reason}</p>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            </section>
+        }
+    })
 }
 
 /// A label and its value; the label may have a second part (e.g. 图书状态 · 未还册数).
@@ -349,7 +415,8 @@ fn FinanceDetails(arrears: Vec<Arrear>) -> impl IntoView {
 #[component]
 fn SubmitSection(
     submitted: Option<super::SubmittedRef>,
-    gate: Result<(), Vec<Office>>,
+    /// Why the gate is closed, or `None` when all four offices pass.
+    blocked: Option<String>,
     submit: ServerAction<SubmitDeparture>,
 ) -> impl IntoView {
     if let Some(submitted) = submitted {
@@ -366,10 +433,6 @@ fn SubmitSection(
         }
         .into_any();
     }
-    let blocked = gate
-        .as_ref()
-        .err()
-        .map(|failing| rules::gate_refusal_message(failing));
     let closed = blocked.is_some();
     view! {
         <section class="submit" aria-labelledby="submit-title">

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{
     ArchivesThesisStatus, ClearanceFacts, HousingRecord, LibraryFacts, LibraryThesisStatus,
+    Standing,
 };
 
 /// The four offices of 离校审核事项, in the order the page shows them.
@@ -34,6 +35,20 @@ impl Office {
         }
     }
 
+    /// The value stored in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Office::Library => "library",
+            Office::Archives => "archives",
+            Office::Housing => "housing",
+            Office::Finance => "finance",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|office| office.code() == code)
+    }
+
     /// 咨询电话, from the source guide.
     pub fn phone(self) -> &'static str {
         match self {
@@ -45,17 +60,106 @@ impl Office {
     }
 }
 
-/// One office's verdict: pass, or fail with what the student has to do.
+/// One office's verdict: pass, or not yet with what the student has to do (or wait for).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub office: Office,
     /// Empty when the office passes.
     pub todo: Vec<String>,
+    /// How the verdict came about (snapshots frozen before this field: from the facts).
+    #[serde(default)]
+    pub basis: Basis,
+    /// For an override: the office's decision and its reason, shown to the student.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Where a verdict comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The rules over the office's reported facts.
+    #[default]
+    Facts,
+    /// 待核验: the office has not reported. Not a pass; not the student's failure either.
+    Pending,
+    /// 不涉及, stated by the office.
+    NotApplicable,
+    /// Set by the office's staff by hand, with a reason.
+    Overridden,
 }
 
 impl Verdict {
     pub fn passed(&self) -> bool {
         self.todo.is_empty()
+    }
+
+    pub fn pending(&self) -> bool {
+        self.basis == Basis::Pending
+    }
+
+    fn from_facts(office: Office, todo: Vec<String>) -> Self {
+        Verdict {
+            office,
+            todo,
+            basis: Basis::Facts,
+            note: None,
+        }
+    }
+
+    /// 待核验: the office has not reported on the student.
+    pub fn awaiting(office: Office) -> Self {
+        Verdict {
+            office,
+            todo: vec![format!(
+                "{}尚未报送您的数据，请耐心等待；如有疑问请致电 {}。",
+                office.name(),
+                office.phone()
+            )],
+            basis: Basis::Pending,
+            note: None,
+        }
+    }
+}
+
+/// One office's verdict from its standing and its facts: an override decides; a pending
+/// office neither passes nor fails; 不涉及 passes; reported facts go through the rules.
+pub fn verdict(office: Office, facts: &ClearanceFacts) -> Verdict {
+    let state = facts.states.get(office);
+    if let Some(decision) = &state.overridden {
+        let outcome = if decision.pass { "通过" } else { "未通过" };
+        let note = format!("{}核定{}：{}", office.name(), outcome, decision.reason);
+        return Verdict {
+            office,
+            todo: if decision.pass {
+                vec![]
+            } else {
+                vec![format!("{note}。请联系{}。", office.name())]
+            },
+            basis: Basis::Overridden,
+            note: Some(note),
+        };
+    }
+    match state.standing {
+        Standing::Pending => Verdict::awaiting(office),
+        Standing::NotApplicable => Verdict {
+            office,
+            todo: vec![],
+            basis: Basis::NotApplicable,
+            note: None,
+        },
+        Standing::Reported => match office {
+            Office::Library => match &facts.library {
+                Some(library) => self::library(Some(library)),
+                None => Verdict::awaiting(office),
+            },
+            Office::Archives => archives(facts.archives),
+            Office::Housing => match &facts.housing {
+                Some(record) => housing(Some(record)),
+                None => Verdict::awaiting(office),
+            },
+            Office::Finance => finance(&facts.arrears),
+        },
     }
 }
 
@@ -64,7 +168,7 @@ impl Verdict {
 pub fn library(facts: Option<&LibraryFacts>) -> Verdict {
     let mut todo = Vec::new();
     match facts {
-        None => todo.push("图书馆尚无您的记录，请联系图书馆。".to_owned()),
+        None => return Verdict::awaiting(Office::Library),
         Some(facts) => {
             if facts.books_out > 0 {
                 todo.push(format!("请归还未还图书（{} 册）。", facts.books_out));
@@ -102,10 +206,7 @@ pub fn library(facts: Option<&LibraryFacts>) -> Verdict {
             }
         }
     }
-    Verdict {
-        office: Office::Library,
-        todo,
-    }
+    Verdict::from_facts(Office::Library, todo)
 }
 
 /// 档案馆 passes when the thesis status is 已审核; empty means the thesis is not there yet.
@@ -117,26 +218,23 @@ pub fn archives(status: Option<ArchivesThesisStatus>) -> Verdict {
         }
         None => vec!["请线下去档案馆提交论文。".to_owned()],
     };
-    Verdict {
-        office: Office::Archives,
-        todo,
-    }
+    Verdict::from_facts(Office::Archives, todo)
 }
 
-/// 总务部公寓与物业中心 passes once the checkout is recorded (date and handler), or
-/// when the student never lived on campus (no record).
+/// 总务部公寓与物业中心 passes once the checkout is recorded (date and handler). A student
+/// who never lived on campus passes by housing's explicit 不涉及 (see [`verdict`]), not
+/// by a missing record: no record is 待核验.
 pub fn housing(record: Option<&HousingRecord>) -> Verdict {
-    let checked_out = record
-        .is_none_or(|record| record.checked_out_on.is_some() && record.checked_out_by.is_some());
+    let Some(record) = record else {
+        return Verdict::awaiting(Office::Housing);
+    };
+    let checked_out = record.checked_out_on.is_some() && record.checked_out_by.is_some();
     let todo = if checked_out {
         vec![]
     } else {
         vec!["请在各宿舍公寓管理员处办理退宿。".to_owned()]
     };
-    Verdict {
-        office: Office::Housing,
-        todo,
-    }
+    Verdict::from_facts(Office::Housing, todo)
 }
 
 /// 财务资产部收费管理办公室 passes when there are no arrears rows.
@@ -149,20 +247,12 @@ pub fn finance(arrears: &[super::model::Arrear]) -> Verdict {
             super::model::yuan(super::model::total_arrears(arrears))
         )]
     };
-    Verdict {
-        office: Office::Finance,
-        todo,
-    }
+    Verdict::from_facts(Office::Finance, todo)
 }
 
 /// The four verdicts, in page order.
 pub fn verdicts(facts: &ClearanceFacts) -> [Verdict; 4] {
-    [
-        library(facts.library.as_ref()),
-        archives(facts.archives),
-        housing(facts.housing.as_ref()),
-        finance(&facts.arrears),
-    ]
+    Office::ALL.map(|office| verdict(office, facts))
 }
 
 /// The submit gate: open only when all four offices pass; otherwise the failing offices.
@@ -223,7 +313,29 @@ impl CardRefusal {
 }
 
 /// The message for a submission the gate refuses, naming the failing offices.
-pub fn gate_refusal_message(failing: &[Office]) -> String {
-    let names: Vec<&str> = failing.iter().map(|office| office.name()).collect();
-    format!("以下事项未通过，暂不能提交离校流程：{}。", names.join("、"))
+/// Failing offices and pending ones are named apart: waiting for an office's data is not
+/// the student's failure.
+pub fn gate_refusal_message(verdicts: &[Verdict]) -> String {
+    let names = |pending: bool| -> Vec<&str> {
+        verdicts
+            .iter()
+            .filter(|verdict| !verdict.passed() && verdict.pending() == pending)
+            .map(|verdict| verdict.office.name())
+            .collect()
+    };
+    let (failing, pending) = (names(false), names(true));
+    let mut message = String::new();
+    if !failing.is_empty() {
+        message.push_str(&format!(
+            "以下事项未通过，暂不能提交离校流程：{}。",
+            failing.join("、")
+        ));
+    }
+    if !pending.is_empty() {
+        message.push_str(&format!(
+            "以下部门尚未报送您的数据（待核验），暂不能提交离校流程：{}。",
+            pending.join("、")
+        ));
+    }
+    message
 }

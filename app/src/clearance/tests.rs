@@ -77,7 +77,7 @@ fn the_archives_pass_only_when_reviewed() {
 }
 
 #[test]
-fn housing_passes_after_checkout_or_without_a_room() {
+fn housing_passes_after_checkout_and_a_missing_room_is_pending() {
     let room = |on: Option<&str>, by: Option<&str>| HousingRecord {
         campus: "南湖校区".to_owned(),
         building: "梅苑1号楼".to_owned(),
@@ -85,7 +85,11 @@ fn housing_passes_after_checkout_or_without_a_room() {
         checked_out_on: on.map(str::to_owned),
         checked_out_by: by.map(str::to_owned),
     };
-    assert!(rules::housing(None).passed(), "never lived on campus");
+    let missing = rules::housing(None);
+    assert!(
+        !missing.passed() && missing.pending(),
+        "a missing room is no longer read as 'never lived on campus'"
+    );
     assert!(rules::housing(Some(&room(Some("2020-06-05"), Some("丁二君")))).passed());
     let open = rules::housing(Some(&room(None, None)));
     assert!(!open.passed());
@@ -129,9 +133,12 @@ fn the_gate_opens_only_when_all_four_pass_in_every_combination() {
         let verdicts: Vec<rules::Verdict> = Office::ALL
             .iter()
             .zip(passes)
-            .map(|(&office, pass)| rules::Verdict {
-                office,
-                todo: if pass { vec![] } else { vec!["x".to_owned()] },
+            .map(|(&office, pass)| {
+                if pass {
+                    rules::verdict(office, &clear_student())
+                } else {
+                    rules::Verdict::awaiting(office)
+                }
             })
             .collect();
         let expected_failing: Vec<Office> = Office::ALL
@@ -149,10 +156,27 @@ fn the_gate_opens_only_when_all_four_pass_in_every_combination() {
 
 #[test]
 fn the_gate_refusal_names_the_failing_offices() {
-    let message = rules::gate_refusal_message(&[Office::Housing, Office::Finance]);
+    let mut facts = clear_student();
+    facts.housing.as_mut().expect("a room").checked_out_on = None;
+    facts.arrears.push(arrear("2019", "学分学费", 55000));
+    let message = rules::gate_refusal_message(&rules::verdicts(&facts));
     assert!(
-        message.contains("总务部公寓与物业中心、财务资产部收费管理办公室"),
+        message.contains(
+            "以下事项未通过，暂不能提交离校流程：总务部公寓与物业中心、财务资产部收费管理办公室。"
+        ),
         "{message}"
+    );
+    assert!(!message.contains("待核验"), "{message}");
+
+    facts.states.library = OfficeState::pending();
+    let message = rules::gate_refusal_message(&rules::verdicts(&facts));
+    assert!(
+        message.contains("以下部门尚未报送您的数据（待核验），暂不能提交离校流程：图书馆。"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("未通过，暂不能提交离校流程：图书馆"),
+        "a pending office is not named as failing: {message}"
     );
 }
 
@@ -242,4 +266,128 @@ fn stored_codes_round_trip_and_are_not_labels() {
         assert_eq!(Gender::from_label(gender.label()), Some(gender));
         assert_eq!(Gender::from_code(gender.label()), None);
     }
+}
+
+/// A student every office reported on, with everything clear.
+fn clear_student() -> ClearanceFacts {
+    ClearanceFacts {
+        basic: BasicInfo {
+            name: "王小明".to_owned(),
+            student_number: "2020100001".to_owned(),
+            gender: Gender::Male,
+            grade: "2017级".to_owned(),
+            college: "计算机科学与技术学院".to_owned(),
+            major: "软件工程".to_owned(),
+            enrolled_on: "2017-09-01".to_owned(),
+            departure_category: "毕业离校".to_owned(),
+            applied_on: "2020-06-08".to_owned(),
+        },
+        library: Some(library(0, 0, 0, true, LibraryThesisStatus::Approved)),
+        archives: Some(ArchivesThesisStatus::Reviewed),
+        housing: Some(HousingRecord {
+            campus: "南湖校区".to_owned(),
+            building: "梅苑1号楼".to_owned(),
+            room: "A3061".to_owned(),
+            checked_out_on: Some("2020-06-05".to_owned()),
+            checked_out_by: Some("丁二君".to_owned()),
+        }),
+        arrears: vec![],
+        states: OfficeStates::all_reported(),
+    }
+}
+
+#[test]
+fn a_pending_office_neither_passes_nor_fails_and_keeps_the_gate_closed() {
+    for office in Office::ALL {
+        let mut facts = clear_student();
+        *facts.states.get_mut(office) = OfficeState::pending();
+        let verdicts = rules::verdicts(&facts);
+        let verdict = &verdicts[Office::ALL
+            .iter()
+            .position(|o| *o == office)
+            .expect("an office")];
+        assert!(!verdict.passed(), "{office:?}: pending is never a pass");
+        assert!(verdict.pending(), "{office:?}: shown as 待核验, not 未通过");
+        assert_eq!(
+            verdict.todo,
+            vec![format!(
+                "{}尚未报送您的数据，请耐心等待；如有疑问请致电 {}。",
+                office.name(),
+                office.phone()
+            )]
+        );
+        assert_eq!(rules::gate(&verdicts), Err(vec![office]));
+    }
+    // Reported facts that are missing (no library or housing record) are pending too.
+    let mut facts = clear_student();
+    facts.library = None;
+    facts.housing = None;
+    let verdicts = rules::verdicts(&facts);
+    assert!(verdicts[0].pending() && verdicts[2].pending());
+    // Finance reported with no rows is "no arrears": a pass.
+    assert!(verdicts[3].passed());
+}
+
+#[test]
+fn not_applicable_is_an_explicit_pass() {
+    let mut facts = clear_student();
+    facts.housing = None;
+    facts.states.housing.standing = Standing::NotApplicable;
+    let verdict = rules::verdict(Office::Housing, &facts);
+    assert!(verdict.passed());
+    assert_eq!(verdict.basis, rules::Basis::NotApplicable);
+    // Even a room record left behind does not count once housing says 不涉及.
+    let mut facts = clear_student();
+    facts.housing.as_mut().expect("a room").checked_out_on = None;
+    assert!(!rules::verdict(Office::Housing, &facts).passed());
+    facts.states.housing.standing = Standing::NotApplicable;
+    assert!(rules::verdict(Office::Housing, &facts).passed());
+}
+
+#[test]
+fn an_override_decides_over_the_facts_and_shows_its_reason() {
+    let decided = |pass: bool| Override {
+        pass,
+        reason: "处长批准减免".to_owned(),
+        decided_at: "2020-06-08 09:00:00".to_owned(),
+        ends_with_new_facts: false,
+    };
+    let mut facts = clear_student();
+    facts.arrears.push(arrear("2019", "学分学费", 55000));
+    assert!(!rules::verdict(Office::Finance, &facts).passed());
+    facts.states.finance.overridden = Some(decided(true));
+    let verdict = rules::verdict(Office::Finance, &facts);
+    assert!(verdict.passed());
+    assert_eq!(verdict.basis, rules::Basis::Overridden);
+    assert!(
+        verdict
+            .note
+            .as_deref()
+            .expect("a note")
+            .contains("处长批准减免")
+    );
+
+    let mut facts = clear_student();
+    facts.states.library.overridden = Some(decided(false));
+    let verdict = rules::verdict(Office::Library, &facts);
+    assert!(!verdict.passed() && !verdict.pending());
+    assert!(
+        verdict.todo[0].contains("处长批准减免"),
+        "{:?}",
+        verdict.todo
+    );
+
+    // An override also decides for an office that has not reported.
+    let mut facts = clear_student();
+    facts.states.archives = OfficeState::pending();
+    facts.states.archives.overridden = Some(decided(true));
+    assert!(rules::verdict(Office::Archives, &facts).passed());
+}
+
+#[test]
+fn verdicts_frozen_before_standings_read_as_computed_from_facts() {
+    let old = r#"{"office":"Library","todo":[]}"#;
+    let verdict: rules::Verdict = serde_json::from_str(old).expect("reads");
+    assert_eq!(verdict.basis, rules::Basis::Facts);
+    assert!(verdict.passed());
 }

@@ -6,6 +6,7 @@ pub const STUDENT_ROLE: &str = "student";
 
 pub struct Account {
     pub login: String,
+    pub role: String,
     pub password_hash: String,
     pub session_generation: i64,
     pub must_change_password: bool,
@@ -38,18 +39,49 @@ pub async fn display_name(db: &Db, login: &str) -> Result<Option<String>, sqlx::
     on_backend!(db, display_name(login))
 }
 
+/// Creates a staff account with `password_hash` (a one-time password, to be changed at
+/// first sign-in). `false`: the login is taken.
+pub async fn create_staff(
+    db: &Db,
+    login: &str,
+    role: &str,
+    password_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    on_backend!(db, create_staff(login, role, password_hash))
+}
+
 for_each_backend! {
+    pub(crate) async fn create_staff(
+        pool: &Pool,
+        login: &str,
+        role: &str,
+        password_hash: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password)
+             VALUES ($1, $2, NULL, $3, TRUE)
+             ON CONFLICT (login) DO NOTHING",
+        )
+        .bind(login)
+        .bind(role)
+        .bind(password_hash)
+        .execute(pool)
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     pub(crate) async fn find(pool: &Pool, login: &str) -> Result<Option<Account>, sqlx::Error> {
-        let row: Option<(String, String, i64, bool)> = sqlx::query_as(
-            "SELECT login, password_hash, session_generation, must_change_password
+        let row: Option<(String, String, String, i64, bool)> = sqlx::query_as(
+            "SELECT login, role, password_hash, session_generation, must_change_password
              FROM accounts WHERE login = $1",
         )
         .bind(login)
         .fetch_optional(pool)
         .await?;
         Ok(row.map(
-            |(login, password_hash, session_generation, must_change_password)| Account {
+            |(login, role, password_hash, session_generation, must_change_password)| Account {
                 login,
+                role,
                 password_hash,
                 session_generation,
                 must_change_password,

@@ -13,7 +13,7 @@ use crate::clearance::{
         ArchivesThesisStatus, Arrear, BasicInfo, ClearanceFacts, HousingRecord, LibraryFacts,
         LibraryThesisStatus,
     },
-    rules::{self, CardRefusal, Office},
+    rules::{self, CardRefusal, Office, Verdict},
     submission::{Departure, SubmittedRef},
 };
 
@@ -52,7 +52,7 @@ pub async fn cancel_library_card(
 pub enum SubmitOutcome {
     Submitted(SubmittedRef),
     AlreadySubmitted,
-    GateClosed(Vec<Office>),
+    GateClosed(Vec<Verdict>),
     NoSuchStudent,
 }
 
@@ -155,12 +155,14 @@ for_each_backend! {
             })
             .collect();
 
+        let states = offices_db::load_states(&mut *conn, student_number).await?;
         Ok(Some(ClearanceFacts {
             basic,
             library,
             archives,
             housing,
             arrears,
+            states,
         }))
     }
 
@@ -208,6 +210,9 @@ for_each_backend! {
             Some(library) => match rules::card_cancellation(&library) {
                 Err(refusal) => CancelOutcome::Refused(refusal),
                 Ok(()) => {
+                    let before = load_facts(&mut tx, student_number)
+                        .await?
+                        .ok_or(sqlx::Error::RowNotFound)?;
                     sqlx::query(
                         "UPDATE library_records SET card_cancelled_at = $1
                          WHERE student_number = $2 AND card_cancelled_at IS NULL",
@@ -215,6 +220,25 @@ for_each_backend! {
                     .bind(Instant::new(now))
                     .bind(student_number)
                     .execute(&mut *tx)
+                    .await?;
+                    // New library facts: the record's version moves (a clerk's edit based on
+                    // the old one is refused) and the change is in the history.
+                    offices_db::facts_arrived(&mut tx, student_number, Office::Library, now)
+                        .await?;
+                    let after = load_facts(&mut tx, student_number)
+                        .await?
+                        .ok_or(sqlx::Error::RowNotFound)?;
+                    offices_db::record(
+                        &mut tx,
+                        student_number,
+                        Office::Library,
+                        now,
+                        &crate::db::offices::Actor::Student(student_number.to_owned()),
+                        "card_cancelled",
+                        &crate::db::offices::summary(Office::Library, &before),
+                        &crate::db::offices::summary(Office::Library, &after),
+                        "学生本人在线注销借书证",
+                    )
                     .await?;
                     CancelOutcome::Cancelled
                 }
@@ -244,12 +268,12 @@ for_each_backend! {
             return Ok(SubmitOutcome::NoSuchStudent);
         };
         let verdicts = rules::verdicts(&facts);
-        if let Err(failing) = rules::gate(&verdicts) {
+        if rules::gate(&verdicts).is_err() {
             // An earlier submission matters more to the student than today's facts.
             let outcome = if find_submitted(&mut tx, student_number).await?.is_some() {
                 SubmitOutcome::AlreadySubmitted
             } else {
-                SubmitOutcome::GateClosed(failing)
+                SubmitOutcome::GateClosed(verdicts.to_vec())
             };
             audit::record_in(&mut tx, now, Event::DepartureRefused, who).await?;
             tx.commit().await?;
@@ -319,6 +343,6 @@ for_each_backend! {
 
 /// A stored value that is not one of the codes the schema admits: the database was
 /// changed behind the app's back. An internal error, never a guess.
-fn unknown_code(column: &str, code: &str) -> sqlx::Error {
+pub(crate) fn unknown_code(column: &str, code: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("{column} holds an unknown code {code:?}").into())
 }

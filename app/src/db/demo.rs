@@ -75,6 +75,20 @@ const STUDENTS: [DemoStudent; 4] = [
     },
 ];
 
+/// One demo staff account per role (login, role, password). Demo passwords are printed in
+/// the README and need no change; real staff accounts come from `server staff add`, with
+/// a one-time password changed at first sign-in.
+pub const STAFF: [(&str, &str, &str); 5] = [
+    ("library_demo", "library", "Library-demo-2020"),
+    ("archives_demo", "archives", "Archives-demo-2020"),
+    ("housing_demo", "housing", "Housing-demo-2020"),
+    ("finance_demo", "finance", "Finance-demo-2020"),
+    ("gradschool_demo", "graduate_school", "Gradschool-demo-2020"),
+];
+
+/// How many more students (2021300001 on, no sign-in accounts) fill the desks' lists.
+pub const EXTRA_STUDENTS: usize = 200;
+
 /// Seeds the demo students. Returns `false` (and changes nothing) if any student exists.
 pub async fn seed(db: &Db) -> Result<bool, DemoError> {
     // Hash first (slow, off the async runtime), then write everything in one transaction.
@@ -83,7 +97,15 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
         let initial = password::initial_password(student.id_tail, student.number);
         hashes.push(password::hash(initial).await.map_err(DemoError::Hash)?);
     }
-    let seeded: bool = on_backend!(db, seed_rows(&hashes))?;
+    let mut staff_hashes = Vec::new();
+    for (_, _, demo_password) in &STAFF {
+        staff_hashes.push(
+            password::hash((*demo_password).to_owned())
+                .await
+                .map_err(DemoError::Hash)?,
+        );
+    }
+    let seeded: bool = on_backend!(db, seed_rows(&hashes, &staff_hashes))?;
     if !seeded {
         return Ok(false);
     }
@@ -102,7 +124,11 @@ pub async fn seed(db: &Db) -> Result<bool, DemoError> {
 for_each_backend! {
     /// Writes the students, their accounts and the offices' facts, unless the database
     /// already has students.
-    pub(crate) async fn seed_rows(pool: &Pool, hashes: &[String]) -> Result<bool, sqlx::Error> {
+    pub(crate) async fn seed_rows(
+        pool: &Pool,
+        hashes: &[String],
+        staff_hashes: &[String],
+    ) -> Result<bool, sqlx::Error> {
         let mut tx = dialect::begin_write(pool).await?;
         let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
             .fetch_one(&mut *tx)
@@ -157,12 +183,162 @@ for_each_backend! {
             "INSERT INTO library_records VALUES ('2020100004', 0, 0, 0, '2020-06-02T07:40:00Z', 'approved')",
             "INSERT INTO archives_records VALUES ('2020100004', 'reviewed')",
             "INSERT INTO housing_records VALUES ('2020100004', '南湖校区', '梅苑3号楼', 'B2112', '2020-06-06', '丁二君')",
+            // Every office has reported on the four documented students, except that
+            // housing states 不涉及 for 张伟 (never lived on campus).
+            "INSERT INTO office_states (student_number, office, standing, reported_at)
+             SELECT student_number, office, 'reported', '2020-06-07T00:00:00Z'
+             FROM students, (SELECT 'library' AS office UNION ALL SELECT 'archives'
+                             UNION ALL SELECT 'housing' UNION ALL SELECT 'finance') AS offices
+             WHERE NOT (student_number = '2020100003' AND office = 'housing')",
+            "INSERT INTO office_states (student_number, office, standing, reported_at)
+             VALUES ('2020100003', 'housing', 'not_applicable', '2020-06-07T00:00:00Z')",
         ] {
             sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        for ((login, role, _), hash) in STAFF.iter().zip(staff_hashes) {
+            sqlx::query(
+                "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password)
+                 VALUES ($1, $2, NULL, $3, FALSE)",
+            )
+            .bind(login)
+            .bind(role)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for extra in extra_students() {
+            sqlx::query(
+                "INSERT INTO students (student_number, name, gender, grade, college, major,
+                                       enrolled_on, departure_category, applied_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, '毕业离校', '2020-06-08')",
+            )
+            .bind(&extra.number)
+            .bind(&extra.name)
+            .bind(extra.gender.code())
+            .bind(extra.grade)
+            .bind(extra.college)
+            .bind(extra.major)
+            .bind(extra.enrolled_on)
+            .execute(&mut *tx)
+            .await?;
+            for statement in &extra.statements {
+                sqlx::query(statement).bind(&extra.number).execute(&mut *tx).await?;
+            }
         }
         tx.commit().await?;
         Ok(true)
     }
+}
+
+struct ExtraStudent {
+    number: String,
+    name: String,
+    gender: Gender,
+    grade: &'static str,
+    college: &'static str,
+    major: &'static str,
+    enrolled_on: &'static str,
+    /// The offices' rows, each bound to the student number as `$1`.
+    statements: Vec<&'static str>,
+}
+
+/// The extra students, in states that vary by office so every filter finds someone:
+/// some offices have not reported (待核验), some pass, some fail, some 不涉及.
+/// Deterministic: the same 200 students every time.
+fn extra_students() -> Vec<ExtraStudent> {
+    const SURNAMES: [&str; 12] = [
+        "赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯", "陈", "褚", "卫",
+    ];
+    const GIVEN: [&str; 10] = [
+        "子涵", "浩然", "雨桐", "思远", "佳怡", "宇航", "欣怡", "俊杰", "梓萱", "明轩",
+    ];
+    const COLLEGES: [(&str, &str); 5] = [
+        ("矿业工程学院", "采矿工程"),
+        ("安全工程学院", "安全工程"),
+        ("计算机科学与技术学院", "计算机技术"),
+        ("力学与土木工程学院", "土木工程"),
+        ("资源与地球科学学院", "地质工程"),
+    ];
+    const GRADES: [(&str, &str); 3] = [
+        ("2017级", "2017-09-01"),
+        ("2018级", "2018-09-01"),
+        ("2019级", "2019-09-01"),
+    ];
+    let mut students = Vec::new();
+    for index in 0..EXTRA_STUDENTS {
+        let (college, major) = COLLEGES[index % COLLEGES.len()];
+        let (grade, enrolled_on) = GRADES[(index / 7) % GRADES.len()];
+        let mut statements: Vec<&'static str> = Vec::new();
+        // Library: pending every 5th, otherwise reported, clear or owing books.
+        match index % 5 {
+            0 => {}
+            1 | 2 => statements.extend([
+                "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2020-06-03T01:00:00Z', 'approved')",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'library', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+            _ => statements.extend([
+                "INSERT INTO library_records VALUES ($1, 1, 120, 0, NULL, 'submitted')",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'library', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+        }
+        // Archives: pending every 4th, otherwise reviewed or only submitted.
+        match index % 4 {
+            0 => {}
+            1 | 2 => statements.extend([
+                "INSERT INTO archives_records VALUES ($1, 'reviewed')",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'archives', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+            _ => statements.extend([
+                "INSERT INTO archives_records VALUES ($1, 'submitted')",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'archives', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+        }
+        // Housing: pending every 6th, 不涉及 every 6th, else a room, checked out or not.
+        match index % 6 {
+            0 => {}
+            1 => statements.push(
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'housing', 'not_applicable', '2020-06-07T00:00:00Z')",
+            ),
+            2 | 3 => statements.extend([
+                "INSERT INTO housing_records VALUES ($1, '南湖校区', '桃苑2号楼', 'C1208', NULL, NULL)",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'housing', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+            _ => statements.extend([
+                "INSERT INTO housing_records VALUES ($1, '南湖校区', '桃苑2号楼', 'C1210', '2020-06-05', '丁二君')",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'housing', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+        }
+        // Finance: pending every 7th, owing every 3rd, otherwise clear.
+        match (index % 7, index % 3) {
+            (0, _) => {}
+            (_, 0) => statements.extend([
+                "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen) VALUES ($1, '2019', '学分学费', 55000)",
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'finance', 'reported', '2020-06-07T00:00:00Z')",
+            ]),
+            _ => statements.push(
+                "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'finance', 'reported', '2020-06-07T00:00:00Z')",
+            ),
+        }
+        students.push(ExtraStudent {
+            number: format!("2021{:06}", 300_001 + index),
+            name: format!(
+                "{}{}",
+                SURNAMES[index % SURNAMES.len()],
+                GIVEN[(index / SURNAMES.len()) % GIVEN.len()]
+            ),
+            gender: if index % 2 == 0 {
+                Gender::Male
+            } else {
+                Gender::Female
+            },
+            grade,
+            college,
+            major,
+            enrolled_on,
+            statements,
+        });
+    }
+    students
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -34,6 +34,8 @@ macro_rules! for_each_backend {
             use super::*;
             use $crate::db::sqlite as dialect;
             use $crate::db::audit::sqlite as audit;
+            use $crate::db::clearance::sqlite as clearance_db;
+            use $crate::db::offices::sqlite as offices_db;
             type Pool = sqlx::SqlitePool;
             type Conn = sqlx::SqliteConnection;
             $($item)*
@@ -43,6 +45,8 @@ macro_rules! for_each_backend {
             use super::*;
             use $crate::db::postgres as dialect;
             use $crate::db::audit::postgres as audit;
+            use $crate::db::clearance::postgres as clearance_db;
+            use $crate::db::offices::postgres as offices_db;
             type Pool = sqlx::PgPool;
             type Conn = sqlx::PgConnection;
             $($item)*
@@ -66,7 +70,9 @@ pub mod audit;
 pub mod backup;
 pub mod clearance;
 pub mod demo;
+pub mod desk;
 mod instant;
+pub mod offices;
 pub mod postgres;
 pub mod snapshot;
 pub mod sqlite;

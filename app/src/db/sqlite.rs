@@ -350,4 +350,79 @@ mod tests {
         assert_eq!(slip.submitted_at, "2020-06-09 10:21:37");
         assert_eq!(slip.facts.basic.gender.label(), "女");
     }
+
+    /// Standings arrive (migration 6) without changing a verdict a student saw: a
+    /// library or archives row is that office's report, a missing housing row (which
+    /// meant "never lived on campus") becomes 不涉及, finance reported on everyone; a
+    /// missing library row stays a closed gate, now shown as 待核验.
+    #[tokio::test]
+    async fn standings_arrive_without_changing_any_verdict() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let student = |number: &str, name: &str| {
+            format!(
+                "INSERT INTO students VALUES ('{number}', '{name}', 'male', '2017级', '学院', '专业', '2017-09-01', '毕业离校', '2020-06-08');"
+            )
+        };
+        let url = old_database(
+            dir.path(),
+            5,
+            &[
+                student("2020100001", "王小明"),
+                student("2020100002", "李娜"),
+                student("2020100003", "张伟"),
+                student("2021000001", "赵六"),
+                "INSERT INTO library_records VALUES ('2020100001', 0, 0, 0, '2020-06-03T01:12:00Z', 'approved');
+                 INSERT INTO archives_records VALUES ('2020100001', 'reviewed');
+                 INSERT INTO housing_records VALUES ('2020100001', '南湖校区', '梅苑1号楼', 'A3061', '2020-06-05', '丁二君');
+                 INSERT INTO library_records VALUES ('2020100002', 0, 0, 0, NULL, 'approved');
+                 INSERT INTO archives_records VALUES ('2020100002', 'reviewed');
+                 INSERT INTO housing_records VALUES ('2020100002', '南湖校区', '梅苑1号楼', 'A3071', NULL, NULL);
+                 INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
+                 VALUES ('2020100002', '2019', '学分学费', 55000);
+                 INSERT INTO library_records VALUES ('2020100003', 2, 350, 1, NULL, 'submitted');
+                 INSERT INTO archives_records VALUES ('2020100003', NULL);"
+                    .to_owned(),
+            ]
+            .concat(),
+        )
+        .await;
+        let db = db::open(&url).await.expect("migrates forward");
+        // (student, what each office showed before: pass?) in page order.
+        let before = [
+            ("2020100001", [true, true, true, true]),
+            ("2020100002", [false, true, false, false]),
+            ("2020100003", [false, false, true, true]),
+            ("2021000001", [false, false, true, true]),
+        ];
+        for (number, passed) in before {
+            let (facts, _) = db::clearance::load(&db, number)
+                .await
+                .expect("loads")
+                .expect("student");
+            let verdicts = crate::clearance::rules::verdicts(&facts);
+            let now: Vec<bool> = verdicts.iter().map(|verdict| verdict.passed()).collect();
+            assert_eq!(now, passed, "{number}: {verdicts:?}");
+        }
+        let (zhang, _) = db::clearance::load(&db, "2020100003")
+            .await
+            .expect("loads")
+            .expect("student");
+        assert_eq!(
+            zhang.states.housing.standing,
+            crate::clearance::model::Standing::NotApplicable
+        );
+        assert_eq!(
+            zhang.states.archives.standing,
+            crate::clearance::model::Standing::Reported
+        );
+        let (zhao, _) = db::clearance::load(&db, "2021000001")
+            .await
+            .expect("loads")
+            .expect("student");
+        let verdicts = crate::clearance::rules::verdicts(&zhao);
+        assert!(
+            verdicts[0].pending() && verdicts[1].pending(),
+            "no library or archives row: 待核验"
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod support;
 mod bad_input;
 mod common;
 mod concurrency;
+mod desk;
 mod protection;
 mod pwa;
 mod security;

@@ -363,7 +363,11 @@ async fn demo_data_seeds_only_into_an_empty_database() {
         "second seeding is a no-op"
     );
     let students: i64 = app.count("SELECT COUNT(*) FROM students").await;
-    assert_eq!(students, 4);
+    assert_eq!(students, 4 + app::db::demo::EXTRA_STUDENTS as i64);
+    let staff: i64 = app
+        .count("SELECT COUNT(*) FROM accounts WHERE role <> 'student'")
+        .await;
+    assert_eq!(staff, app::db::demo::STAFF.len() as i64);
 }
 
 #[tokio::test]

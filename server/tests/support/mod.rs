@@ -179,6 +179,12 @@ pub async fn prepare_students(url: &str, students: usize, password: &str) {
             "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES ($1, 'student', $1, $2, FALSE)",
             "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2021-06-01T01:00:00Z', 'approved')",
             "INSERT INTO archives_records VALUES ($1, 'reviewed')",
+            // Every office has reported: all clear, and housing states 不涉及.
+            "INSERT INTO office_states (student_number, office, standing, reported_at)
+             VALUES ($1, 'library', 'reported', '2021-06-01T01:00:00Z'),
+                    ($1, 'archives', 'reported', '2021-06-01T01:00:00Z'),
+                    ($1, 'housing', 'not_applicable', '2021-06-01T01:00:00Z'),
+                    ($1, 'finance', 'reported', '2021-06-01T01:00:00Z')",
         ] {
             with_pool!(&db, pool => {
                 let query = sqlx::query(statement).bind(&number);
