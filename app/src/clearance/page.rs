@@ -90,7 +90,8 @@ pub fn office_sections(
                 }
             };
             let reported_at = facts.states.get(verdict.office).reported_at.clone();
-            view! { <OfficeSection verdict details reported_at /> }
+            // Erased: the page's full view type is too deep for the WASM build otherwise.
+            view! { <OfficeSection verdict details reported_at /> }.into_any()
         })
         .collect_view()
 }
@@ -233,6 +234,7 @@ pub fn HistorySection(history: Vec<super::model::HistoryEntry>) -> impl IntoView
                 </ol>
             </section>
         }
+        .into_any()
     })
 }
 
