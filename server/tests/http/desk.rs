@@ -557,3 +557,53 @@ async fn the_list_filters_by_state_and_pages() {
     assert_eq!(zhang["total"], 1);
     assert_eq!(zhang["rows"][0]["status"], "NotApplicable");
 }
+
+#[tokio::test]
+async fn a_new_staff_account_must_change_its_one_time_password_then_reaches_its_desk() {
+    let app = TestApp::new().await;
+    let once = app::auth::password::one_time_password();
+    assert_eq!(once.chars().count(), 12);
+    assert_ne!(once, app::auth::password::one_time_password());
+    let hash = app::auth::password::hash(once.clone()).await.expect("hash");
+    assert!(
+        app::db::accounts::create_staff(&app.state.db, "zhang.lib", "library", &hash)
+            .await
+            .expect("creates")
+    );
+    assert!(
+        !app::db::accounts::create_staff(&app.state.db, "zhang.lib", "finance", &hash)
+            .await
+            .expect("answers"),
+        "a taken login is refused, not overwritten"
+    );
+    let cookie = app.sign_in("zhang.lib", &once).await;
+    let desk = app
+        .post("/api/desk_list", &[("query[page]", "1")], Some(&cookie))
+        .await;
+    assert_eq!(desk.status, StatusCode::FORBIDDEN, "{desk:?}");
+    assert!(
+        desk.body.contains("PasswordChangeRequired"),
+        "{}",
+        desk.body
+    );
+    let changed = app
+        .post(
+            "/api/change_password",
+            &[
+                ("current_password", &once),
+                ("new_password", "library-desk-2026"),
+                ("confirm_password", "library-desk-2026"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        changed.status.is_success() || changed.status.is_redirection(),
+        "{changed:?}"
+    );
+    let cookie = app.sign_in("zhang.lib", "library-desk-2026").await;
+    let desk = app
+        .post("/api/desk_list", &[("query[page]", "1")], Some(&cookie))
+        .await;
+    assert_eq!(desk.status, StatusCode::OK, "{desk:?}");
+}
