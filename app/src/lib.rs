@@ -117,6 +117,7 @@ fn Pages() -> impl IntoView {
                 <Route path=path!("/completed") view=clearance::CompletedPage ssr=SsrMode::Async />
                 <Route path=path!("/completed/slip") view=clearance::SlipPage ssr=SsrMode::Async />
                 <Route path=path!("/desk") view=desk::DeskPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/batch") view=desk::DeskBatchPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/student/:number") view=desk::DeskStudentPage ssr=SsrMode::Async />
             </Routes>
         </main>

@@ -135,3 +135,35 @@ test("a student cannot open a desk", async ({ page }, testInfo) => {
     await expect(page.getByText("李娜")).toHaveCount(0);
   }
 });
+
+test("a housing clerk checks out 50 students in one batch, previewed with the count", async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  await staffSignIn(page, testInfo, ["housing_demo", "Housing-demo-2020"], "总务部公寓与物业中心工作台");
+  await page.getByLabel("状态").selectOption("fail");
+  await page.getByRole("button", { name: "查询" }).click();
+  await expect(page).toHaveURL(/status=fail/);
+  await settled(page, testInfo);
+  const before = Number((await page.getByText(/共 \d+ 名学生/).textContent())?.match(/共 (\d+) 名/)?.[1]);
+  expect(before).toBeGreaterThan(50);
+  const boxes = page.getByRole("checkbox", { name: /^选择 / });
+  await expect(boxes).toHaveCount(50);
+  for (const box of await boxes.all()) await box.check();
+  const batch = page.getByRole("group", { name: "批量操作" });
+  await batch.getByLabel("操作").selectOption("checked_out");
+  await batch.getByLabel("退宿日期（办理退宿时填写）").fill("2020-06-10");
+  await batch.getByLabel("退宿办理人（办理退宿时填写）").fill("丁二君");
+  await batch.getByLabel("原因（必填）").fill("六月集中退宿");
+  if (scripted(testInfo)) await expectNoSidewaysScroll(page);
+  await batch.getByRole("button", { name: "预览" }).click();
+
+  await expect(page.getByRole("heading", { level: 1, name: "批量操作预览" })).toBeVisible();
+  await expect(page.getByRole("status")).toHaveText("将对 50 名学生执行：办理退宿（退宿日期 2020-06-10，办理人 丁二君）。");
+  await settled(page, testInfo);
+  await page.getByLabel("我已核对，确认对这 50 名学生执行").check();
+  await page.getByRole("button", { name: "确认执行" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "批量操作已完成：共 50 名学生。" })).toBeVisible();
+  await settled(page, testInfo);
+
+  await open(page, testInfo, "/desk?status=fail");
+  await expect(page.getByText(`共 ${before - 50} 名学生`)).toBeVisible();
+});

@@ -23,6 +23,31 @@ pub async fn list(
     on_backend!(db, list(office, query, status))
 }
 
+/// Every student the filters match (all pages), with the office record's version: the
+/// set a batch over "the whole filtered list" applies to.
+pub async fn matching(
+    db: &Db,
+    office: Office,
+    query: &DeskQuery,
+    status: Option<RowStatus>,
+) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
+    on_backend!(db, matching(office, query, status))
+}
+
+/// The given students (those that exist), with the office record's version.
+pub async fn selected(
+    db: &Db,
+    office: Office,
+    numbers: &[String],
+) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
+    let all = matching(db, office, &DeskQuery::default(), None).await?;
+    let wanted: std::collections::HashSet<&str> = numbers.iter().map(String::as_str).collect();
+    Ok(all
+        .into_iter()
+        .filter(|(row, _)| wanted.contains(row.student_number.as_str()))
+        .collect())
+}
+
 /// One row as the list query returns it: the student, this office's standing and facts.
 type Row = (
     String,          // student_number
@@ -41,6 +66,7 @@ type Row = (
     Option<bool>,   // d: card cancelled | checked out
     Option<String>, // e: thesis status | room
     bool,           // f: the office has a facts row
+    Option<i64>,    // the office record's version (none: 0)
 );
 
 fn facts_sql(office: Office) -> &'static str {
@@ -76,7 +102,8 @@ fn facts_sql(office: Office) -> &'static str {
 
 /// The office's verdict and summary of one row, by the same rules as everywhere.
 fn judge(office: Office, row: &Row) -> (RowStatus, String) {
-    let (number, name, _, _, standing, reported_at, verdict, reason, _, a, b, c, d, e, has) = row;
+    let (number, name, _, _, standing, reported_at, verdict, reason, _, a, b, c, d, e, has, _) =
+        row;
     let mut state = match standing.as_deref().and_then(Standing::from_code) {
         Some(standing) => OfficeState {
             standing,
@@ -180,13 +207,56 @@ for_each_backend! {
         status: Option<RowStatus>,
     ) -> Result<DeskList, sqlx::Error> {
         let mut tx = dialect::begin_read(pool).await?;
+        let matching: Vec<DeskRow> = rows(&mut tx, office, query, status)
+            .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect();
+        let colleges: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT college FROM students ORDER BY college")
+                .fetch_all(&mut *tx)
+                .await?;
+        let grades: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT grade FROM students ORDER BY grade")
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        let total = matching.len();
+        let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
+        let page = query.page.clamp(1, pages);
+        let rows = matching
+            .into_iter()
+            .skip((page as usize - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect();
+        Ok(DeskList { office, rows, total, page, pages, colleges, grades })
+    }
+
+    pub(crate) async fn matching(
+        pool: &Pool,
+        office: Office,
+        query: &DeskQuery,
+        status: Option<RowStatus>,
+    ) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
+        let mut tx = dialect::begin_read(pool).await?;
+        let rows = rows(&mut tx, office, query, status).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn rows(
+        tx: &mut Conn,
+        office: Office,
+        query: &DeskQuery,
+        status: Option<RowStatus>,
+    ) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
         let q = query.q.trim();
         let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let sql = format!(
             "SELECT s.student_number, s.name, s.college, s.grade,
                     o.standing, o.reported_at, o.override_verdict, o.override_reason,
                     EXISTS (SELECT 1 FROM departures d WHERE d.student_number = s.student_number),
-                    f.a, f.b, f.c, f.d, f.e, f.fs IS NOT NULL
+                    f.a, f.b, f.c, f.d, f.e, f.fs IS NOT NULL, o.version
              FROM students s
              LEFT JOIN office_states o ON o.student_number = s.student_number AND o.office = $1
              {}
@@ -204,42 +274,26 @@ for_each_backend! {
             .bind(query.grade.trim())
             .fetch_all(&mut *tx)
             .await?;
-        let colleges: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT college FROM students ORDER BY college")
-                .fetch_all(&mut *tx)
-                .await?;
-        let grades: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT grade FROM students ORDER BY grade")
-                .fetch_all(&mut *tx)
-                .await?;
-        tx.commit().await?;
-
-        let matching: Vec<DeskRow> = rows
+        Ok(rows
             .iter()
             .filter_map(|row| {
                 let (row_status, summary) = judge(office, row);
                 if status.is_some_and(|wanted| wanted != row_status) {
                     return None;
                 }
-                Some(DeskRow {
-                    student_number: row.0.clone(),
-                    name: row.1.clone(),
-                    college: row.2.clone(),
-                    grade: row.3.clone(),
-                    status: row_status,
-                    summary,
-                    submitted: row.8,
-                })
+                Some((
+                    DeskRow {
+                        student_number: row.0.clone(),
+                        name: row.1.clone(),
+                        college: row.2.clone(),
+                        grade: row.3.clone(),
+                        status: row_status,
+                        summary,
+                        submitted: row.8,
+                    },
+                    row.15.unwrap_or(0),
+                ))
             })
-            .collect();
-        let total = matching.len();
-        let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
-        let page = query.page.clamp(1, pages);
-        let rows = matching
-            .into_iter()
-            .skip((page as usize - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
-            .collect();
-        Ok(DeskList { office, rows, total, page, pages, colleges, grades })
+            .collect())
     }
 }

@@ -85,12 +85,17 @@ pub enum Change {
         ends_with_new_facts: bool,
     },
     RemoveOverride,
+    /// 退宿 on a given day by a given handler, for the room on record (housing; batches).
+    CheckOut {
+        on: String,
+        by: String,
+    },
 }
 
 impl Change {
     fn code(&self) -> &'static str {
         match self {
-            Change::Facts(_) => "facts",
+            Change::Facts(_) | Change::CheckOut { .. } => "facts",
             Change::NotApplicable => "not_applicable",
             Change::Override { .. } => "override",
             Change::RemoveOverride => "override_removed",
@@ -134,6 +139,28 @@ pub async fn apply(
             now
         )
     )
+}
+
+pub enum BatchOutcome {
+    /// Applied to this many students, all in one transaction.
+    Applied(usize),
+    /// Nothing was applied; the message says which student stopped the batch and why.
+    Refused(String),
+}
+
+/// Applies one change to many students at `office`, all or nothing: each `(学号,
+/// version)` must still be at that version (as previewed), and the change must apply
+/// to every one of them; otherwise nothing is written.
+pub async fn apply_batch(
+    db: &Db,
+    office: Office,
+    targets: &[(String, i64)],
+    change: &Change,
+    reason: &str,
+    actor: &Actor,
+    now: time::OffsetDateTime,
+) -> Result<BatchOutcome, sqlx::Error> {
+    on_backend!(db, apply_batch(office, targets, change, reason, actor, now))
 }
 
 /// A student's history. `office`: only that office's (staff); `None`: all four (the
@@ -366,7 +393,59 @@ for_each_backend! {
         now: time::OffsetDateTime,
     ) -> Result<ChangeOutcome, sqlx::Error> {
         let mut tx = dialect::begin_for_student(pool, student_number).await?;
-        let Some(before) = clearance_db::load_facts(&mut tx, student_number).await? else {
+        let outcome =
+            apply_in(&mut tx, student_number, office, change, expected_version, reason, actor, now)
+                .await?;
+        if matches!(outcome, ChangeOutcome::Saved(_)) {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    pub(crate) async fn apply_batch(
+        pool: &Pool,
+        office: Office,
+        targets: &[(String, i64)],
+        change: &Change,
+        reason: &str,
+        actor: &Actor,
+        now: time::OffsetDateTime,
+    ) -> Result<BatchOutcome, sqlx::Error> {
+        let mut tx = dialect::begin_write(pool).await?;
+        let mut sorted: Vec<&(String, i64)> = targets.iter().collect();
+        // One order for every batch, so two batches never wait on each other in a circle.
+        sorted.sort();
+        for (number, version) in sorted {
+            dialect::lock_student(&mut tx, number).await?;
+            let refused = match apply_in(&mut tx, number, office, change, *version, reason, actor, now).await? {
+                ChangeOutcome::Saved(_) => continue,
+                ChangeOutcome::Stale(..) => "的数据在预览后已被修改".to_owned(),
+                ChangeOutcome::NoSuchStudent => "不存在".to_owned(),
+                ChangeOutcome::Refused(message) => format!("：{message}"),
+            };
+            // Dropping the transaction undoes every change made so far.
+            return Ok(BatchOutcome::Refused(format!(
+                "学号 {number}{refused}。整批操作没有执行，请返回重新预览。"
+            )));
+        }
+        tx.commit().await?;
+        Ok(BatchOutcome::Applied(targets.len()))
+    }
+
+    /// One change under the caller's transaction (which holds the student's lock); the
+    /// caller commits only on `Saved`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply_in(
+        tx: &mut Conn,
+        student_number: &str,
+        office: Office,
+        change: &Change,
+        expected_version: i64,
+        reason: &str,
+        actor: &Actor,
+        now: time::OffsetDateTime,
+    ) -> Result<ChangeOutcome, sqlx::Error> {
+        let Some(before) = clearance_db::load_facts(&mut *tx, student_number).await? else {
             return Ok(ChangeOutcome::NoSuchStudent);
         };
         let current = before.states.get(office).clone();
@@ -375,8 +454,23 @@ for_each_backend! {
         }
         match change {
             Change::Facts(facts) => {
-                write_facts(&mut tx, student_number, facts).await?;
-                facts_arrived(&mut tx, student_number, office, now).await?;
+                write_facts(&mut *tx, student_number, facts).await?;
+                facts_arrived(&mut *tx, student_number, office, now).await?;
+            }
+            Change::CheckOut { on, by } => {
+                let Some(room) = before.housing.clone() else {
+                    return Ok(ChangeOutcome::Refused("没有住宿记录，不能办理退宿".to_owned()));
+                };
+                if room.checked_out_on.is_some() && room.checked_out_by.is_some() {
+                    return Ok(ChangeOutcome::Refused("已办理退宿".to_owned()));
+                }
+                let checked_out = HousingRecord {
+                    checked_out_on: Some(on.clone()),
+                    checked_out_by: Some(by.clone()),
+                    ..room
+                };
+                write_facts(&mut *tx, student_number, &OfficeFacts::Housing(checked_out)).await?;
+                facts_arrived(&mut *tx, student_number, office, now).await?;
             }
             Change::NotApplicable => {
                 if current.standing == Standing::NotApplicable && current.overridden.is_none() {
@@ -437,11 +531,11 @@ for_each_backend! {
                 .await?;
             }
         }
-        let after = clearance_db::load_facts(&mut tx, student_number)
+        let after = clearance_db::load_facts(&mut *tx, student_number)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         record(
-            &mut tx,
+            &mut *tx,
             student_number,
             office,
             now,
@@ -452,7 +546,6 @@ for_each_backend! {
             reason,
         )
         .await?;
-        tx.commit().await?;
         Ok(ChangeOutcome::Saved(after.states.get(office).version))
     }
 

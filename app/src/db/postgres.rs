@@ -136,3 +136,11 @@ pub async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>
 
 /// The advisory lock key of batch writes (any constant no other code uses).
 const BATCH_WRITE_LOCK: i64 = 0x6c69_7869_616f; // "lixiao"
+/// Locks one student inside a write transaction (a batch), as `begin_for_student` does.
+pub async fn lock_student(conn: &mut sqlx::PgConnection, student: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM students WHERE student_number = $1 FOR UPDATE")
+        .bind(student)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(())
+}

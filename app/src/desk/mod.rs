@@ -5,7 +5,7 @@
 pub mod input;
 mod page;
 
-pub use page::{DeskPage, DeskStudentPage};
+pub use page::{DeskBatchPage, DeskPage, DeskStudentPage};
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -360,4 +360,242 @@ pub fn stale_message(current: &OfficeState, now: &str) -> String {
     }
     message.push_str("）。您的修改没有保存，请刷新页面查看当前数据后重新填写。");
     message
+}
+
+/// A batch: one change, one reason, for the students selected on the list or for the
+/// whole filtered list. The list's form sends it to the preview page by GET; the
+/// preview's confirmation posts it back with the preview's token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchRequest {
+    /// "selected" (the ticked rows) or "filtered" (every student the filters match).
+    pub scope: String,
+    pub numbers: Vec<String>,
+    pub q: String,
+    pub college: String,
+    pub grade: String,
+    pub status: String,
+    /// checked_out (housing), not_applicable, override_pass, override_fail, remove_override.
+    pub action: String,
+    pub reason: String,
+    pub checked_out_on: String,
+    pub checked_out_by: String,
+    pub ends_with_new_facts: String,
+}
+
+/// The most students one batch may change.
+pub const MAX_BATCH: usize = 5_000;
+
+/// What a batch would do, shown before it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchPreview {
+    pub office: Office,
+    pub count: usize,
+    /// What will be done, in words.
+    pub action: String,
+    pub reason: String,
+    /// The first students (学号, 姓名), to check the list is the intended one.
+    pub sample: Vec<(String, String)>,
+    /// Names the exact students and their records' versions: the confirmation is
+    /// refused if anything changed in between.
+    pub token: String,
+}
+
+/// The action of a batch in words, or why it cannot be done by this office.
+pub fn batch_action_label(office: Office, request: &BatchRequest) -> Result<String, String> {
+    let label = match request.action.as_str() {
+        "checked_out" if office == Office::Housing => format!(
+            "办理退宿（退宿日期 {}，办理人 {}）",
+            request.checked_out_on.trim(),
+            request.checked_out_by.trim()
+        ),
+        "not_applicable" => "设为不涉及".to_owned(),
+        "override_pass" => "人工核定通过".to_owned(),
+        "override_fail" => "人工核定未通过".to_owned(),
+        "remove_override" => "撤销人工核定".to_owned(),
+        _ => return Err("请选择批量操作。".to_owned()),
+    };
+    Ok(label)
+}
+
+#[cfg(feature = "ssr")]
+mod batch {
+    use super::*;
+    use crate::db::{desk, offices::Change};
+
+    /// The change a batch request asks for, checked.
+    pub fn change(office: Office, request: &BatchRequest) -> Result<Change, AppError> {
+        batch_action_label(office, request).map_err(AppError::BadRequest)?;
+        Ok(match request.action.as_str() {
+            "checked_out" => {
+                let form = input::FactsForm {
+                    campus: Some("-".into()),
+                    building: Some("-".into()),
+                    room: Some("-".into()),
+                    checked_out_on: Some(request.checked_out_on.clone()),
+                    checked_out_by: Some(request.checked_out_by.clone()),
+                    ..input::FactsForm::default()
+                };
+                match input::facts(Office::Housing, &form).map_err(AppError::BadRequest)? {
+                    crate::db::offices::OfficeFacts::Housing(record) => {
+                        match (record.checked_out_on, record.checked_out_by) {
+                            (Some(on), Some(by)) => Change::CheckOut { on, by },
+                            _ => {
+                                return Err(AppError::BadRequest(
+                                    "办理退宿须填写退宿日期和退宿办理人。".to_owned(),
+                                ));
+                            }
+                        }
+                    }
+                    _ => return Err(AppError::Internal),
+                }
+            }
+            "not_applicable" => Change::NotApplicable,
+            "override_pass" | "override_fail" => Change::Override {
+                pass: request.action == "override_pass",
+                ends_with_new_facts: request.ends_with_new_facts == "on",
+            },
+            _ => Change::RemoveOverride,
+        })
+    }
+
+    /// The students a batch applies to, with their records' versions, in 学号 order.
+    pub async fn targets(
+        state: &crate::state::AppState,
+        office: Office,
+        request: &BatchRequest,
+    ) -> Result<Vec<(DeskRow, i64)>, AppError> {
+        let targets = match request.scope.as_str() {
+            "selected" => {
+                if request.numbers.is_empty() {
+                    return Err(AppError::BadRequest("请先勾选学生。".to_owned()));
+                }
+                desk::selected(&state.db, office, &request.numbers).await?
+            }
+            "filtered" => {
+                let status =
+                    match request.status.as_str() {
+                        "" => None,
+                        code => Some(RowStatus::from_code(code).ok_or_else(|| {
+                            AppError::BadRequest("未知的状态筛选条件。".to_owned())
+                        })?),
+                    };
+                let query = DeskQuery {
+                    q: request.q.clone(),
+                    college: request.college.clone(),
+                    grade: request.grade.clone(),
+                    status: request.status.clone(),
+                    page: 1,
+                };
+                desk::matching(&state.db, office, &query, status).await?
+            }
+            _ => return Err(AppError::BadRequest("请选择批量操作的范围。".to_owned())),
+        };
+        if targets.is_empty() {
+            return Err(AppError::BadRequest("没有符合条件的学生。".to_owned()));
+        }
+        if targets.len() > MAX_BATCH {
+            return Err(AppError::BadRequest(format!(
+                "一次最多处理 {MAX_BATCH} 名学生，请缩小筛选范围。"
+            )));
+        }
+        Ok(targets)
+    }
+
+    /// Names the exact students and versions a preview showed.
+    pub fn token(office: Office, action: &str, targets: &[(DeskRow, i64)]) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(office.code());
+        hash.update(action);
+        for (row, version) in targets {
+            hash.update(format!("\n{}:{version}", row.student_number));
+        }
+        hash.finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+#[server(prefix = "/api", endpoint = "desk_batch_preview")]
+pub async fn get_batch_preview(request: BatchRequest) -> Result<BatchPreview, AppError> {
+    use crate::{auth::session, error::respond, state::AppState};
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let (_, office) = session::require_office(&state).await?;
+            let action = batch_action_label(office, &request).map_err(AppError::BadRequest)?;
+            batch::change(office, &request)?;
+            let reason = input::reason(&request.reason).map_err(AppError::BadRequest)?;
+            let targets = batch::targets(&state, office, &request).await?;
+            Ok(BatchPreview {
+                office,
+                count: targets.len(),
+                action,
+                reason,
+                sample: targets
+                    .iter()
+                    .take(20)
+                    .map(|(row, _)| (row.student_number.clone(), row.name.clone()))
+                    .collect(),
+                token: batch::token(office, &request.action, &targets),
+            })
+        }
+        .await,
+    )
+}
+
+/// Runs a previewed batch: all or nothing, refused if the students or their records
+/// changed since the preview.
+#[server(prefix = "/api", endpoint = "desk_batch_apply")]
+pub async fn desk_batch_apply(
+    request: BatchRequest,
+    token: String,
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    use crate::{
+        auth::session,
+        db::offices::{self, Actor, BatchOutcome},
+        error::respond,
+        state::AppState,
+    };
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let (staff, office) = session::require_office(&state).await?;
+            let change = batch::change(office, &request)?;
+            let reason = input::reason(&request.reason).map_err(AppError::BadRequest)?;
+            input::confirmed(confirm.as_deref()).map_err(AppError::BadRequest)?;
+            let targets = batch::targets(&state, office, &request).await?;
+            if batch::token(office, &request.action, &targets) != token {
+                return Err(AppError::Conflict(
+                    "预览之后名单或数据已发生变化，整批操作没有执行。请返回列表重新预览。"
+                        .to_owned(),
+                ));
+            }
+            let pairs: Vec<(String, i64)> = targets
+                .into_iter()
+                .map(|(row, version)| (row.student_number, version))
+                .collect();
+            match offices::apply_batch(
+                &state.db,
+                office,
+                &pairs,
+                &change,
+                &reason,
+                &Actor::Staff(staff.login),
+                crate::clock::now(),
+            )
+            .await?
+            {
+                BatchOutcome::Applied(count) => {
+                    leptos_axum::redirect(&format!("/desk?done={count}"));
+                    Ok(())
+                }
+                BatchOutcome::Refused(message) => Err(AppError::Conflict(message)),
+            }
+        }
+        .await,
+    )
 }

@@ -10,8 +10,8 @@ use leptos_router::{
 };
 
 use super::{
-    DeskList, DeskQuery, DeskSaveFacts, DeskSetStanding, DeskStudent, RowStatus, get_desk_list,
-    get_desk_student,
+    BatchRequest, DeskBatchApply, DeskList, DeskQuery, DeskSaveFacts, DeskSetStanding, DeskStudent,
+    RowStatus, get_batch_preview, get_desk_list, get_desk_student,
 };
 use crate::{
     clearance::{
@@ -98,9 +98,26 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
     let (page, pages) = (list.page, list.pages);
     let previous = (page > 1).then(|| page_link(page - 1));
     let next = (page < pages).then(|| page_link(page + 1));
+    let query = use_query_map();
+    let done = move || query.read().get("done").filter(|count| !count.is_empty());
+    let office = list.office;
+    let total = list.total;
+    let hidden = |name: &'static str, value: &String| {
+        view! { <input type="hidden" name=name value=value.clone() /> }
+    };
+    let filter_fields = view! {
+        {hidden("q", &filters.q)}
+        {hidden("college", &filters.college)}
+        {hidden("grade", &filters.grade)}
+        {hidden("status", &filters.status)}
+    };
     view! {
         <section class="card desk" aria-labelledby="desk-title">
             <h1 id="desk-title">{desk_title(list.office)}</h1>
+            {move || done().map(|count| view! {
+                <p class="notice success" role="status">{format!("批量操作已完成：共 {count} 名学生。")}</p>
+            })}
+            {view! {
             <Form method="GET" action="/desk" attr:class="desk-filters">
                 <div class="field">
                     <label for="q">"学号或姓名"</label>
@@ -129,12 +146,16 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
                 </div>
                 <button type="submit" class="primary">"查询"</button>
             </Form>
+            }.into_any()}
             <p class="muted" role="status">
                 {format!("共 {} 名学生，第 {page} / {pages} 页", list.total)}
             </p>
+            <form method="get" action="/desk/batch" class="batch-form">
+            {filter_fields}
             <table class="grid-table desk-list">
                 <thead>
                     <tr>
+                        <th scope="col" class="pick">"选择"</th>
                         <th scope="col">"学号"</th>
                         <th scope="col">"姓名"</th>
                         <th scope="col">"学院"</th>
@@ -145,15 +166,19 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
                 </thead>
                 <tbody>
                     {list.rows.is_empty().then(|| view! {
-                        <tr class="empty"><td colspan="6">"没有符合条件的学生"</td></tr>
+                        <tr class="empty"><td colspan="7">"没有符合条件的学生"</td></tr>
                     })}
                     {list
                         .rows
                         .into_iter()
                         .map(|row| {
                             let href = format!("/desk/student/{}", row.student_number);
+                            let pick = format!("选择 {} {}", row.student_number, row.name);
                             view! {
                                 <tr data-status=row.status.code()>
+                                    <td class="pick">
+                                        <input type="checkbox" name="numbers" value=row.student_number.clone() aria-label=pick />
+                                    </td>
                                     <td data-label="学号"><a href=href>{row.student_number}</a></td>
                                     <td data-label="姓名">{row.name}</td>
                                     <td data-label="学院">{row.college}</td>
@@ -165,10 +190,14 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
                                     <td data-label="数据">{row.summary}</td>
                                 </tr>
                             }
+                            // Erased: the page's full view type is too deep for rustc otherwise.
+                            .into_any()
                         })
                         .collect_view()}
                 </tbody>
             </table>
+            {view! { <BatchFields office total /> }.into_any()}
+            </form>
             <nav class="pager" aria-label="分页">
                 {previous.map(|href| view! { <a class="button secondary" href=href rel="prev">"上一页"</a> })}
                 {next.map(|href| view! { <a class="button secondary" href=href rel="next">"下一页"</a> })}
@@ -466,5 +495,152 @@ fn StandingForms(
                 </details>
             })}
         </section>
+    }
+}
+
+/// Under the list: one change for the ticked students or the whole filtered list,
+/// previewed (with the count) before it runs.
+#[component]
+fn BatchFields(office: Office, total: usize) -> impl IntoView {
+    view! {
+        <fieldset class="batch" aria-labelledby="batch-title">
+            <legend id="batch-title">"批量操作"</legend>
+            <div class="field">
+                <span class="label">"范围"</span>
+                <label class="choice">
+                    <input type="radio" name="scope" value="selected" checked />
+                    "本页勾选的学生"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="scope" value="filtered" />
+                    {format!("当前筛选的全部 {total} 名学生")}
+                </label>
+            </div>
+            <div class="field">
+                <label for="batch-action">"操作"</label>
+                <select id="batch-action" name="action">
+                    {(office == Office::Housing).then(|| view! { <option value="checked_out">"办理退宿"</option> })}
+                    <option value="not_applicable">"设为不涉及"</option>
+                    <option value="override_pass">"人工核定通过"</option>
+                    <option value="override_fail">"人工核定未通过"</option>
+                    <option value="remove_override">"撤销人工核定"</option>
+                </select>
+            </div>
+            {(office == Office::Housing).then(|| view! {
+                <div class="field">
+                    <label for="batch-on">"退宿日期（办理退宿时填写）"</label>
+                    <input id="batch-on" name="checked_out_on" type="date" />
+                </div>
+                <div class="field">
+                    <label for="batch-by">"退宿办理人（办理退宿时填写）"</label>
+                    <input id="batch-by" name="checked_out_by" maxlength="40" />
+                </div>
+            })}
+            <div class="field check">
+                <input type="checkbox" id="batch-ends" name="ends_with_new_facts" />
+                <label for="batch-ends">"人工核定在本部门有新数据时自动失效"</label>
+            </div>
+            <div class="field">
+                <label for="batch-reason">"原因（必填）"</label>
+                <textarea id="batch-reason" name="reason" rows="2" maxlength="200" required></textarea>
+            </div>
+            <button type="submit" class="primary">"预览"</button>
+        </fieldset>
+    }
+}
+
+/// /desk/batch: what a batch would do, with the count, and the button that runs it.
+#[component]
+pub fn DeskBatchPage() -> impl IntoView {
+    let query = use_query_map();
+    let apply = ServerAction::<DeskBatchApply>::new();
+    let request = move || {
+        let query = query.read();
+        let get = |key: &str| query.get(key).unwrap_or_default();
+        BatchRequest {
+            scope: get("scope"),
+            numbers: query.get_all("numbers").unwrap_or_default(),
+            q: get("q"),
+            college: get("college"),
+            grade: get("grade"),
+            status: get("status"),
+            action: get("action"),
+            reason: get("reason"),
+            checked_out_on: get("checked_out_on"),
+            checked_out_by: get("checked_out_by"),
+            ends_with_new_facts: get("ends_with_new_facts"),
+        }
+    };
+    let preview = Resource::new(request, get_batch_preview);
+    view! {
+        <Title text="批量操作预览" />
+        <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
+            {move || Suspend::new(async move {
+                let request = request();
+                match preview.await {
+                    Ok(preview) => view! {
+                        <section class="card desk" aria-labelledby="batch-preview-title">
+                            <p><a href="/desk">"← 返回" {desk_title(preview.office)}</a></p>
+                            <h1 id="batch-preview-title">"批量操作预览"</h1>
+                            <p class="notice warning" role="status">
+                                {format!("将对 {} 名学生执行：{}。", preview.count, preview.action)}
+                            </p>
+                            <p>"原因：" {preview.reason.clone()}</p>
+                            <p class="muted">
+                                {format!("前 {} 名：", preview.sample.len())}
+                                {preview.sample.iter().map(|(number, name)| format!("{number} {name}")).collect::<Vec<_>>().join("、")}
+                            </p>
+                            <ActionForm action=apply>
+                                <BatchHidden request=request.clone() />
+                                <input type="hidden" name="token" value=preview.token.clone() />
+                                <div class="field check">
+                                    <input type="checkbox" id="batch-confirm" name="confirm" required />
+                                    <label for="batch-confirm">{format!("我已核对，确认对这 {} 名学生执行", preview.count)}</label>
+                                </div>
+                                <button type="submit" class="primary">"确认执行"</button>
+                            </ActionForm>
+                            <ActionError action=apply />
+                        </section>
+                    }
+                    .into_any(),
+                    Err(error) => view! {
+                        <section class="card desk">
+                            <p><a href="/desk">"← 返回工作台"</a></p>
+                            <h1>"批量操作预览"</h1>
+                            <p class="notice error" role="alert">{error.to_string()}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The batch request again, as hidden fields of the confirmation.
+#[component]
+fn BatchHidden(request: BatchRequest) -> impl IntoView {
+    let field = |name: &str, value: String| {
+        view! { <input type="hidden" name=format!("request[{name}]") value=value /> }
+    };
+    view! {
+        {field("scope", request.scope)}
+        {field("q", request.q)}
+        {field("college", request.college)}
+        {field("grade", request.grade)}
+        {field("status", request.status)}
+        {field("action", request.action)}
+        {field("reason", request.reason)}
+        {field("checked_out_on", request.checked_out_on)}
+        {field("checked_out_by", request.checked_out_by)}
+        {field("ends_with_new_facts", request.ends_with_new_facts)}
+        {request
+            .numbers
+            .into_iter()
+            .enumerate()
+            .map(|(index, number)| {
+                view! { <input type="hidden" name=format!("request[numbers][{index}]") value=number /> }
+            })
+            .collect_view()}
     }
 }

@@ -28,7 +28,7 @@ type Row = (
     &'static [(&'static str, &'static str)],
 );
 
-const SERVER_FUNCTIONS: [Row; 12] = [
+const SERVER_FUNCTIONS: [Row; 14] = [
     ("/api/login", Access::Anyone, &[]),
     ("/api/logout", Access::Anyone, &[]),
     ("/api/who_am_i", Access::Anyone, &[]),
@@ -71,6 +71,26 @@ const SERVER_FUNCTIONS: [Row; 12] = [
             ("reason", "核对"),
             ("confirm", "on"),
             ("action", "not_applicable"),
+        ],
+    ),
+    (
+        "/api/desk_batch_preview",
+        Access::Office,
+        &[
+            ("request[scope]", "filtered"),
+            ("request[action]", "not_applicable"),
+            ("request[reason]", "核对"),
+        ],
+    ),
+    (
+        "/api/desk_batch_apply",
+        Access::Office,
+        &[
+            ("request[scope]", "filtered"),
+            ("request[action]", "not_applicable"),
+            ("request[reason]", "核对"),
+            ("token", "x"),
+            ("confirm", "on"),
         ],
     ),
 ];
@@ -606,4 +626,214 @@ async fn a_new_staff_account_must_change_its_one_time_password_then_reaches_its_
         .post("/api/desk_list", &[("query[page]", "1")], Some(&cookie))
         .await;
     assert_eq!(desk.status, StatusCode::OK, "{desk:?}");
+}
+
+/// Previews a housing batch and returns the preview (JSON) or the refusal.
+async fn preview(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> crate::common::Reply {
+    app.post("/api/desk_batch_preview", form, Some(cookie))
+        .await
+}
+
+#[tokio::test]
+async fn a_batch_is_previewed_with_its_count_then_applied_all_at_once() {
+    let app = TestApp::with_demo_students().await;
+    let housing = staff(&app, HOUSING).await;
+    let request = [
+        ("request[scope]", "filtered"),
+        ("request[status]", "fail"),
+        ("request[action]", "checked_out"),
+        ("request[checked_out_on]", "2020-06-10"),
+        ("request[checked_out_by]", "丁二君"),
+        ("request[reason]", "六月集中退宿"),
+    ];
+    let failing = app
+        .post(
+            "/api/desk_list",
+            &[("query[status]", "fail")],
+            Some(&housing),
+        )
+        .await
+        .json()["total"]
+        .as_u64()
+        .expect("total");
+    assert!(
+        failing > 50,
+        "the demo has many rooms not checked out: {failing}"
+    );
+    let shown = preview(&app, &housing, &request).await;
+    assert_eq!(shown.status, StatusCode::OK, "{shown:?}");
+    let shown = shown.json();
+    assert_eq!(shown["count"].as_u64(), Some(failing));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM office_history").await,
+        0,
+        "a preview changes nothing"
+    );
+    let token = shown["token"].as_str().expect("token").to_owned();
+    let mut apply: Vec<(&str, &str)> = request.to_vec();
+    apply.push(("token", &token));
+    apply.push(("confirm", "on"));
+    let done = app
+        .post("/api/desk_batch_apply", &apply, Some(&housing))
+        .await;
+    assert!(
+        done.status.is_success() || done.status.is_redirection(),
+        "{done:?}"
+    );
+    let after = app
+        .post(
+            "/api/desk_list",
+            &[("query[status]", "fail")],
+            Some(&housing),
+        )
+        .await
+        .json();
+    assert_eq!(after["total"], 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM office_history WHERE reason = '六月集中退宿'")
+            .await,
+        failing as i64,
+        "one history row per student"
+    );
+    // The same confirmation again: the list it named has changed, so it is refused.
+    let again = app
+        .post("/api/desk_batch_apply", &apply, Some(&housing))
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{again:?}");
+}
+
+#[tokio::test]
+async fn a_batch_that_cannot_apply_to_one_student_changes_nobody() {
+    let app = TestApp::with_demo_students().await;
+    let housing = staff(&app, HOUSING).await;
+    // 李娜 has a room not checked out; 张伟 has none (不涉及): checkout cannot apply to him.
+    let request = [
+        ("request[scope]", "selected"),
+        ("request[numbers][0]", "2020100002"),
+        ("request[numbers][1]", "2020100003"),
+        ("request[action]", "checked_out"),
+        ("request[checked_out_on]", "2020-06-10"),
+        ("request[checked_out_by]", "丁二君"),
+        ("request[reason]", "集中退宿"),
+    ];
+    let shown = preview(&app, &housing, &request).await.json();
+    assert_eq!(shown["count"], 2);
+    let token = shown["token"].as_str().expect("token").to_owned();
+    let mut apply: Vec<(&str, &str)> = request.to_vec();
+    apply.push(("token", &token));
+    apply.push(("confirm", "on"));
+    let refused = app
+        .post("/api/desk_batch_apply", &apply, Some(&housing))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert!(refused.body.contains("2020100003"), "{}", refused.body);
+    assert!(
+        refused.body.contains("整批操作没有执行"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM office_history").await, 0);
+    let li_na = app
+        .text("SELECT checked_out_on FROM housing_records WHERE student_number = '2020100002'")
+        .await;
+    assert_eq!(li_na, None, "李娜's checkout was undone with the rest");
+}
+
+#[tokio::test]
+async fn a_batch_confirmed_after_a_change_to_one_of_its_students_is_refused() {
+    let app = TestApp::with_demo_students().await;
+    let finance = staff(&app, FINANCE).await;
+    let request = [
+        ("request[scope]", "selected"),
+        ("request[numbers][0]", "2020100002"),
+        ("request[numbers][1]", "2020100001"),
+        ("request[action]", "override_pass"),
+        ("request[reason]", "校长特批"),
+    ];
+    let shown = preview(&app, &finance, &request).await.json();
+    let token = shown["token"].as_str().expect("token").to_owned();
+    // Someone changes 李娜's finance record between the preview and the confirmation.
+    let v = app
+        .post(
+            "/api/desk_student",
+            &[("student_number", "2020100002")],
+            Some(&finance),
+        )
+        .await
+        .json()["state"]["version"]
+        .to_string();
+    let changed = app
+        .post(
+            "/api/desk_set_standing",
+            &[
+                ("student_number", "2020100002"),
+                ("version", &v),
+                ("reason", "核对"),
+                ("confirm", "on"),
+                ("action", "override_fail"),
+            ],
+            Some(&finance),
+        )
+        .await;
+    assert!(
+        changed.status.is_success() || changed.status.is_redirection(),
+        "{changed:?}"
+    );
+    let mut apply: Vec<(&str, &str)> = request.to_vec();
+    apply.push(("token", &token));
+    apply.push(("confirm", "on"));
+    let refused = app
+        .post("/api/desk_batch_apply", &apply, Some(&finance))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert!(refused.body.contains("预览之后"), "{}", refused.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM office_history WHERE reason = '校长特批'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_batch_needs_a_reason_an_action_and_someone_to_apply_to() {
+    let app = TestApp::with_demo_students().await;
+    let library = staff(&app, LIBRARY).await;
+    for (form, expected) in [
+        (
+            vec![
+                ("request[scope]", "filtered"),
+                ("request[action]", "not_applicable"),
+            ],
+            "请填写原因",
+        ),
+        (
+            vec![
+                ("request[scope]", "filtered"),
+                ("request[action]", "checked_out"),
+                ("request[reason]", "x"),
+            ],
+            "请选择批量操作",
+        ),
+        (
+            vec![
+                ("request[scope]", "selected"),
+                ("request[action]", "not_applicable"),
+                ("request[reason]", "x"),
+            ],
+            "请先勾选学生",
+        ),
+        (
+            vec![
+                ("request[scope]", "filtered"),
+                ("request[q]", "没有这个人"),
+                ("request[action]", "not_applicable"),
+                ("request[reason]", "x"),
+            ],
+            "没有符合条件的学生",
+        ),
+    ] {
+        let reply = preview(&app, &library, &form).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{form:?}: {reply:?}");
+        assert!(reply.body.contains(expected), "{form:?}: {}", reply.body);
+    }
 }
