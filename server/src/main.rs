@@ -11,7 +11,7 @@ use server::{routes, telemetry};
 const USAGE: &str = "usage: server                        serve Lixiao
        server backup FILE            copy the live SQLite database to FILE (a new file)
        server staff add LOGIN ROLE   create a staff account; ROLE is one of
-                                     library, archives, housing, finance, graduate_school;
+                                     library, archives, housing, finance, graduate_school, admin;
                                      prints a one-time password, changed at first sign-in";
 
 #[tokio::main]
@@ -137,7 +137,7 @@ async fn add_staff(config: &Config, login: &str, role: &str) -> ExitCode {
     let login = login.trim();
     if app::desk::StaffRole::from_code(role).is_none() {
         eprintln!(
-            "unknown role {role:?}: use library, archives, housing, finance or graduate_school"
+            "unknown role {role:?}: use library, archives, housing, finance, graduate_school or admin"
         );
         return ExitCode::from(2);
     }

@@ -136,10 +136,9 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
                 // their desk, students in the service hall.
                 leptos_axum::redirect(if account.must_change_password {
                     "/password"
-                } else if account.role == accounts::STUDENT_ROLE {
-                    "/hall"
                 } else {
-                    "/desk"
+                    crate::desk::StaffRole::from_code(&account.role)
+                        .map_or("/hall", crate::desk::StaffRole::home)
                 });
                 return Ok(());
             }

@@ -124,6 +124,19 @@ pub async fn require_staff(state: &AppState) -> Result<Staff, AppError> {
     })
 }
 
+/// Staff of one of `roles`; anyone else is refused (403).
+pub async fn require_role(
+    state: &AppState,
+    roles: &[crate::desk::StaffRole],
+) -> Result<Staff, AppError> {
+    let staff = require_staff(state).await?;
+    if roles.contains(&staff.role) {
+        Ok(staff)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 /// Staff of one of the four offices, with their office: everyone else is refused (403),
 /// the graduate school and admins too (least privilege: an office's facts are its own).
 pub async fn require_office(

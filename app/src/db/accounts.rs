@@ -39,6 +39,22 @@ pub async fn display_name(db: &Db, login: &str) -> Result<Option<String>, sqlx::
     on_backend!(db, display_name(login))
 }
 
+/// Resets a student's password to a one-time one (`password_hash`): it must be changed
+/// at the next sign-in, every session of the account ends, and the reset is audited in
+/// the same transaction. `false`: no student account has that number.
+pub async fn reset_student_password(
+    db: &Db,
+    student_number: &str,
+    password_hash: &str,
+    now: time::OffsetDateTime,
+    who: &super::audit::Who,
+) -> Result<bool, sqlx::Error> {
+    on_backend!(
+        db,
+        reset_student_password(student_number, password_hash, now, who)
+    )
+}
+
 /// Creates a staff account with `password_hash` (a one-time password, to be changed at
 /// first sign-in). `false`: the login is taken.
 pub async fn create_staff(
@@ -51,6 +67,32 @@ pub async fn create_staff(
 }
 
 for_each_backend! {
+    pub(crate) async fn reset_student_password(
+        pool: &Pool,
+        student_number: &str,
+        password_hash: &str,
+        now: time::OffsetDateTime,
+        who: &crate::db::audit::Who,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE accounts
+             SET password_hash = $1, must_change_password = TRUE,
+                 session_generation = session_generation + 1
+             WHERE login = $2 AND role = 'student'",
+        )
+        .bind(password_hash)
+        .bind(student_number)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        audit::record_in(&mut tx, now, crate::db::audit::Event::PasswordReset, who).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub(crate) async fn create_staff(
         pool: &Pool,
         login: &str,

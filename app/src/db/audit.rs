@@ -21,6 +21,8 @@ pub enum Event {
     DepartureRefused,
     LibraryCardCancelled,
     LibraryCardCancellationRefused,
+    PasswordReset,
+    StaffAccountCreated,
 }
 
 impl Event {
@@ -38,6 +40,8 @@ impl Event {
             Event::DepartureRefused => "departure_refused",
             Event::LibraryCardCancelled => "library_card_cancelled",
             Event::LibraryCardCancellationRefused => "library_card_cancellation_refused",
+            Event::PasswordReset => "password_reset",
+            Event::StaffAccountCreated => "staff_account_created",
         }
     }
 }
@@ -48,6 +52,8 @@ pub struct Who {
     pub actor: Option<String>,
     pub typed_login: Option<String>,
     pub client_addr: Option<String>,
+    /// The account the action was done to (a password reset, a new staff account).
+    pub subject: Option<String>,
 }
 
 impl Who {
@@ -57,6 +63,7 @@ impl Who {
             actor: Some(login.to_owned()),
             typed_login: None,
             client_addr,
+            subject: None,
         }
     }
 
@@ -67,6 +74,7 @@ impl Who {
             actor: None,
             typed_login: login.map(str::to_owned),
             client_addr,
+            subject: None,
         }
     }
 }
@@ -99,14 +107,15 @@ for_each_backend! {
         who: &Who,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO audit_log (at, event, actor, typed_login, client_addr)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO audit_log (at, event, actor, typed_login, client_addr, subject)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(Instant::new(at))
         .bind(event.as_str())
         .bind(who.actor.as_deref())
         .bind(who.typed_login.as_deref())
         .bind(who.client_addr.as_deref())
+        .bind(who.subject.as_deref())
         .execute(&mut *conn)
         .await?;
         Ok(())

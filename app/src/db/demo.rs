@@ -78,12 +78,13 @@ const STUDENTS: [DemoStudent; 4] = [
 /// One demo staff account per role (login, role, password). Demo passwords are printed in
 /// the README and need no change; real staff accounts come from `server staff add`, with
 /// a one-time password changed at first sign-in.
-pub const STAFF: [(&str, &str, &str); 5] = [
+pub const STAFF: [(&str, &str, &str); 6] = [
     ("library_demo", "library", "Library-demo-2020"),
     ("archives_demo", "archives", "Archives-demo-2020"),
     ("housing_demo", "housing", "Housing-demo-2020"),
     ("finance_demo", "finance", "Finance-demo-2020"),
     ("gradschool_demo", "graduate_school", "Gradschool-demo-2020"),
+    ("admin_demo", "admin", "Admin-demo-2020"),
 ];
 
 /// How many more students (2021300001 on, no sign-in accounts) fill the desks' lists.

@@ -2,6 +2,7 @@
 //! find students, see and change only their own office's facts and standing, and read
 //! that office's history. Every server function checks the role on the server.
 
+pub mod accounts;
 pub mod input;
 mod page;
 
@@ -25,12 +26,15 @@ use input::FactsForm;
 pub enum StaffRole {
     Office(Office),
     GraduateSchool,
+    /// Creates staff accounts; may reset students' passwords too.
+    Admin,
 }
 
 impl StaffRole {
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "graduate_school" => Some(StaffRole::GraduateSchool),
+            "admin" => Some(StaffRole::Admin),
             code => Office::from_code(code).map(StaffRole::Office),
         }
     }
@@ -39,6 +43,24 @@ impl StaffRole {
         match self {
             StaffRole::Office(office) => office.code(),
             StaffRole::GraduateSchool => "graduate_school",
+            StaffRole::Admin => "admin",
+        }
+    }
+
+    /// Where this role works after signing in.
+    pub fn home(self) -> &'static str {
+        match self {
+            StaffRole::Office(_) => "/desk",
+            StaffRole::GraduateSchool => "/desk/reset",
+            StaffRole::Admin => "/admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaffRole::Office(office) => office.name(),
+            StaffRole::GraduateSchool => "研究生院",
+            StaffRole::Admin => "系统管理员",
         }
     }
 
@@ -46,7 +68,7 @@ impl StaffRole {
     pub fn office(self) -> Option<Office> {
         match self {
             StaffRole::Office(office) => Some(office),
-            StaffRole::GraduateSchool => None,
+            StaffRole::GraduateSchool | StaffRole::Admin => None,
         }
     }
 }

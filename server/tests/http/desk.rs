@@ -16,6 +16,10 @@ enum Access {
     Student,
     /// Staff of one of the four offices, about their own office.
     Office,
+    /// The graduate school and admins (password resets).
+    Resetter,
+    /// Admins only (staff accounts).
+    Admin,
 }
 
 /// Every server function and who may call it. A new server function missing here fails
@@ -28,7 +32,7 @@ type Row = (
     &'static [(&'static str, &'static str)],
 );
 
-const SERVER_FUNCTIONS: [Row; 14] = [
+const SERVER_FUNCTIONS: [Row; 17] = [
     ("/api/login", Access::Anyone, &[]),
     ("/api/logout", Access::Anyone, &[]),
     ("/api/who_am_i", Access::Anyone, &[]),
@@ -90,6 +94,21 @@ const SERVER_FUNCTIONS: [Row; 14] = [
             ("request[action]", "not_applicable"),
             ("request[reason]", "核对"),
             ("token", "x"),
+            ("confirm", "on"),
+        ],
+    ),
+    (
+        "/api/reset_student_password",
+        Access::Resetter,
+        &[("student_number", "2020100004"), ("confirm", "on")],
+    ),
+    ("/api/take_issued_password", Access::Resetter, &[]),
+    (
+        "/api/create_staff_account",
+        Access::Admin,
+        &[
+            ("login", "new.clerk"),
+            ("role", "library"),
             ("confirm", "on"),
         ],
     ),
@@ -170,6 +189,12 @@ async fn every_server_function_checks_the_callers_role() {
         let refused: &[(&str, &String)] = match access {
             Access::Office => &[("student", &student), ("graduate school", &graduate_school)],
             Access::Student => &[("library", &library), ("graduate school", &graduate_school)],
+            Access::Resetter => &[("student", &student), ("library", &library)],
+            Access::Admin => &[
+                ("student", &student),
+                ("library", &library),
+                ("graduate school", &graduate_school),
+            ],
             _ => &[],
         };
         for (who, cookie) in refused {
@@ -836,4 +861,147 @@ async fn a_batch_needs_a_reason_an_action_and_someone_to_apply_to() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{form:?}: {reply:?}");
         assert!(reply.body.contains(expected), "{form:?}: {}", reply.body);
     }
+}
+
+const ADMIN: (&str, &str) = ("admin_demo", "Admin-demo-2020");
+
+#[tokio::test]
+async fn the_graduate_school_resets_a_students_password_shown_once_and_audited() {
+    let app = TestApp::with_demo_students().await;
+    let zhang = app.sign_in("2020100003", "2020100003").await;
+    let school = staff(&app, GRADUATE_SCHOOL).await;
+    let unconfirmed = app
+        .post(
+            "/api/reset_student_password",
+            &[("student_number", "2020100003")],
+            Some(&school),
+        )
+        .await;
+    assert_eq!(
+        unconfirmed.status,
+        StatusCode::BAD_REQUEST,
+        "{unconfirmed:?}"
+    );
+    let unknown = app
+        .post(
+            "/api/reset_student_password",
+            &[("student_number", "2099999999"), ("confirm", "on")],
+            Some(&school),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{unknown:?}");
+    assert!(
+        unknown.body.contains("没有学号为 2099999999 的学生账号"),
+        "{}",
+        unknown.body
+    );
+    let staff_account = app
+        .post(
+            "/api/reset_student_password",
+            &[("student_number", "library_demo"), ("confirm", "on")],
+            Some(&school),
+        )
+        .await;
+    assert_eq!(
+        staff_account.status,
+        StatusCode::BAD_REQUEST,
+        "only students' passwords"
+    );
+
+    let reset = app
+        .post(
+            "/api/reset_student_password",
+            &[("student_number", "2020100003"), ("confirm", "on")],
+            Some(&school),
+        )
+        .await;
+    assert!(
+        reset.status.is_success() || reset.status.is_redirection(),
+        "{reset:?}"
+    );
+    let shown = app
+        .post("/api/take_issued_password", &[], Some(&school))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK, "{shown:?}");
+    let shown = shown.json();
+    assert_eq!(shown["login"], "2020100003");
+    let once = shown["password"].as_str().expect("password").to_owned();
+    let again = app
+        .post("/api/take_issued_password", &[], Some(&school))
+        .await
+        .json();
+    assert!(again.is_null(), "shown once: {again}");
+    // The student's old session has ended; the one-time password must be changed.
+    let old = app.post("/api/clearance", &[], Some(&zhang)).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{old:?}");
+    let fresh = app.sign_in("2020100003", &once).await;
+    let blocked = app.post("/api/clearance", &[], Some(&fresh)).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert!(blocked.body.contains("PasswordChangeRequired"));
+    assert_eq!(
+        app.text("SELECT actor || ' ' || subject FROM audit_log WHERE event = 'password_reset'")
+            .await
+            .as_deref(),
+        Some("gradschool_demo 2020100003")
+    );
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_staff_account_with_a_one_time_password() {
+    let app = TestApp::with_demo_students().await;
+    let admin = staff(&app, ADMIN).await;
+    let form = [
+        ("login", "wang.fin"),
+        ("role", "finance"),
+        ("confirm", "on"),
+    ];
+    let created = app
+        .post("/api/create_staff_account", &form, Some(&admin))
+        .await;
+    assert!(
+        created.status.is_success() || created.status.is_redirection(),
+        "{created:?}"
+    );
+    let issued = app
+        .post("/api/take_issued_password", &[], Some(&admin))
+        .await
+        .json();
+    assert_eq!(issued["login"], "wang.fin");
+    let password = issued["password"].as_str().expect("password").to_owned();
+    let taken = app
+        .post("/api/create_staff_account", &form, Some(&admin))
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{taken:?}");
+    for (login, role) in [
+        ("12345678", "library"),
+        ("ab", "library"),
+        ("ok.name", "dean"),
+    ] {
+        let bad = app
+            .post(
+                "/api/create_staff_account",
+                &[("login", login), ("role", role), ("confirm", "on")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            bad.status,
+            StatusCode::BAD_REQUEST,
+            "{login} {role}: {bad:?}"
+        );
+    }
+    let clerk = app.sign_in("wang.fin", &password).await;
+    let desk = app
+        .post("/api/desk_list", &[("query[page]", "1")], Some(&clerk))
+        .await;
+    assert_eq!(
+        desk.status,
+        StatusCode::FORBIDDEN,
+        "first the password change"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE event = 'staff_account_created' AND subject = 'wang.fin'")
+            .await,
+        1
+    );
 }
