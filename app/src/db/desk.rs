@@ -69,6 +69,26 @@ type Row = (
     Option<i64>,    // the office record's version (none: 0)
 );
 
+/// The search, college and grade filters, with their parameters at $1..$4 …
+const FILTERS: &str = "($1 = '' OR s.student_number = $1 OR s.name LIKE $2 ESCAPE '\\')
+       AND ($3 = '' OR s.college = $3)
+       AND ($4 = '' OR s.grade = $4)";
+
+/// … and at $2..$5 (after the office).
+const FILTERS_FROM_2: &str = "($2 = '' OR s.student_number = $2 OR s.name LIKE $3 ESCAPE '\\')
+       AND ($4 = '' OR s.college = $4)
+       AND ($5 = '' OR s.grade = $5)";
+
+/// The LIKE pattern of a name search, its wildcards taken literally.
+fn like(q: &str) -> String {
+    format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 fn facts_sql(office: Office) -> &'static str {
     match office {
         Office::Library => {
@@ -207,11 +227,31 @@ for_each_backend! {
         status: Option<RowStatus>,
     ) -> Result<DeskList, sqlx::Error> {
         let mut tx = dialect::begin_read(pool).await?;
-        let matching: Vec<DeskRow> = rows(&mut tx, office, query, status)
-            .await?
-            .into_iter()
-            .map(|(row, _)| row)
-            .collect();
+        // Without a state filter the database pages (a count and one page of rows); a
+        // state is the shared rules' verdict, so filtering by it judges every match.
+        let (rows, total, page, pages) = match status {
+            None => {
+                let total = usize::try_from(count(&mut tx, query).await?).unwrap_or(0);
+                let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
+                let page = query.page.clamp(1, pages);
+                let offset = (page as usize - 1) * PAGE_SIZE;
+                let rows = rows(&mut tx, office, query, None, Some((PAGE_SIZE, offset))).await?;
+                (rows, total, page, pages)
+            }
+            Some(_) => {
+                let matching = rows(&mut tx, office, query, status, None).await?;
+                let total = matching.len();
+                let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
+                let page = query.page.clamp(1, pages);
+                let rows = matching
+                    .into_iter()
+                    .skip((page as usize - 1) * PAGE_SIZE)
+                    .take(PAGE_SIZE)
+                    .collect();
+                (rows, total, page, pages)
+            }
+        };
+        let rows = rows.into_iter().map(|(row, _)| row).collect();
         let colleges: Vec<String> =
             sqlx::query_scalar("SELECT DISTINCT college FROM students ORDER BY college")
                 .fetch_all(&mut *tx)
@@ -221,14 +261,6 @@ for_each_backend! {
                 .fetch_all(&mut *tx)
                 .await?;
         tx.commit().await?;
-        let total = matching.len();
-        let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
-        let page = query.page.clamp(1, pages);
-        let rows = matching
-            .into_iter()
-            .skip((page as usize - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
-            .collect();
         Ok(DeskList { office, rows, total, page, pages, colleges, grades })
     }
 
@@ -239,19 +271,33 @@ for_each_backend! {
         status: Option<RowStatus>,
     ) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
         let mut tx = dialect::begin_read(pool).await?;
-        let rows = rows(&mut tx, office, query, status).await?;
+        let rows = rows(&mut tx, office, query, status, None).await?;
         tx.commit().await?;
         Ok(rows)
     }
 
+    /// How many students the search, college and grade filters match.
+    async fn count(tx: &mut Conn, query: &DeskQuery) -> Result<i64, sqlx::Error> {
+        let q = query.q.trim();
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM students s WHERE {FILTERS}"))
+            .bind(q)
+            .bind(like(q))
+            .bind(query.college.trim())
+            .bind(query.grade.trim())
+            .fetch_one(&mut *tx)
+            .await
+    }
+
+    /// The matching students with this office's verdict, in 学号 order; `page`: only
+    /// (limit, offset) of them (no state filter then).
     async fn rows(
         tx: &mut Conn,
         office: Office,
         query: &DeskQuery,
         status: Option<RowStatus>,
+        page: Option<(usize, usize)>,
     ) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
         let q = query.q.trim();
-        let like = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         let sql = format!(
             "SELECT s.student_number, s.name, s.college, s.grade,
                     o.standing, o.reported_at, o.override_verdict, o.override_reason,
@@ -260,16 +306,20 @@ for_each_backend! {
              FROM students s
              LEFT JOIN office_states o ON o.student_number = s.student_number AND o.office = $1
              {}
-             WHERE ($2 = '' OR s.student_number = $2 OR s.name LIKE $3 ESCAPE '\\')
-               AND ($4 = '' OR s.college = $4)
-               AND ($5 = '' OR s.grade = $5)
-             ORDER BY s.student_number",
-            facts_sql(office)
+             WHERE {}
+             ORDER BY s.student_number
+             {}",
+            facts_sql(office),
+            FILTERS_FROM_2,
+            match page {
+                Some((limit, offset)) => format!("LIMIT {limit} OFFSET {offset}"),
+                None => String::new(),
+            }
         );
         let rows: Vec<Row> = sqlx::query_as(&sql)
             .bind(office.code())
             .bind(q)
-            .bind(&like)
+            .bind(like(q))
             .bind(query.college.trim())
             .bind(query.grade.trim())
             .fetch_all(&mut *tx)
