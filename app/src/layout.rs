@@ -37,7 +37,10 @@ pub fn Header() -> impl IntoView {
                             view! {
                                 <nav class="user-nav" aria-label="用户">
                                     <span class="who">{me.name}</span>
-                                    <a href="/completed">"个人中心"</a>
+                                    {match me.staff_home {
+                                        Some(home) => view! { <a href=home>"工作台"</a> }.into_any(),
+                                        None => view! { <a href="/completed">"个人中心"</a> }.into_any(),
+                                    }}
                                     <ActionForm action=logout>
                                         <button type="submit" class="link-button">"退出"</button>
                                     </ActionForm>

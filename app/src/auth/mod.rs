@@ -21,6 +21,9 @@ pub struct Me {
     pub name: String,
     /// Still on the initial password: every page but 修改密码 sends the student there.
     pub must_change_password: bool,
+    /// Staff: where their work is (their desk), shown in the header instead of 个人中心.
+    #[serde(default)]
+    pub staff_home: Option<String>,
 }
 
 /// The longest password accepted; longer input is refused before any hashing.
@@ -184,9 +187,12 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
                 return Ok(None);
             };
             let name = accounts::display_name(&state.db, &signed_in.login).await?;
+            let staff_home = crate::desk::StaffRole::from_code(&signed_in.role)
+                .map(|role| role.home().to_owned());
             Ok(name.map(|name| Me {
                 name,
                 must_change_password: signed_in.must_change_password,
+                staff_home,
             }))
         }
         .await,

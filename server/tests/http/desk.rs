@@ -545,6 +545,9 @@ async fn staff_land_on_their_desk_and_students_cannot_open_it() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("图书馆工作台"), "{}", page.body);
     assert!(page.body.contains("2020100003"));
+    // The header leads staff back to their desk, not to a student's 个人中心.
+    assert!(page.body.contains(r#"<a href="/desk">工作台</a>"#), "{}", page.body);
+    assert!(!page.body.contains("个人中心"));
     let student = app.sign_in("2020100003", "2020100003").await;
     for path in ["/desk", "/desk/student/2020100001"] {
         let page = app.page(path, Some(&student)).await;
