@@ -546,7 +546,11 @@ async fn staff_land_on_their_desk_and_students_cannot_open_it() {
     assert!(page.body.contains("图书馆工作台"), "{}", page.body);
     assert!(page.body.contains("2020100003"));
     // The header leads staff back to their desk, not to a student's 个人中心.
-    assert!(page.body.contains(r#"<a href="/desk">工作台</a>"#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"<a href="/desk">工作台</a>"#),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("个人中心"));
     let student = app.sign_in("2020100003", "2020100003").await;
     for path in ["/desk", "/desk/student/2020100001"] {
