@@ -223,7 +223,9 @@ pub fn HistorySection(history: Vec<super::model::HistoryEntry>) -> impl IntoView
                                         <strong>{entry.office.name()}</strong>
                                         " · "
                                         {entry.change}
-                                        {entry.staff.map(|staff| view! { <span class="muted">" （经办：" {staff} "）"</span> })}
+                                        " · 办理："
+                                        {entry.by}
+                                        {entry.staff.map(|staff| view! { <span class="muted">" （" {staff} "）"</span> })}
                                     </p>
                                     <p class="history-change">{entry.before} " → " {entry.after}</p>
                                     <p class="history-reason">"原因：" {entry.reason}</p>

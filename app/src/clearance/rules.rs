@@ -134,7 +134,7 @@ pub fn verdict(office: Office, facts: &ClearanceFacts) -> Verdict {
             todo: if decision.pass {
                 vec![]
             } else {
-                vec![format!("{note}。请联系{}。", office.name())]
+                vec![format!("如有疑问请联系{}。", office.name())]
             },
             basis: Basis::Overridden,
             note: Some(note),

@@ -371,10 +371,14 @@ fn an_override_decides_over_the_facts_and_shows_its_reason() {
     facts.states.library.overridden = Some(decided(false));
     let verdict = rules::verdict(Office::Library, &facts);
     assert!(!verdict.passed() && !verdict.pending());
+    assert!(!verdict.todo.is_empty(), "a fail override closes the gate");
     assert!(
-        verdict.todo[0].contains("处长批准减免"),
-        "{:?}",
-        verdict.todo
+        verdict
+            .note
+            .as_deref()
+            .expect("a note")
+            .contains("图书馆核定未通过：处长批准减免"),
+        "{verdict:?}"
     );
 
     // An override also decides for an office that has not reported.

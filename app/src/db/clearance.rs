@@ -221,10 +221,10 @@ for_each_backend! {
                     .bind(student_number)
                     .execute(&mut *tx)
                     .await?;
-                    // New library facts: the record's version moves (a clerk's edit based on
-                    // the old one is refused) and the change is in the history.
-                    offices_db::facts_arrived(&mut tx, student_number, Office::Library, now)
-                        .await?;
+                    // The record's version moves (a clerk's edit based on the old one is
+                    // refused) and the change is in the history; the library's standing
+                    // and any override stay as the library set them.
+                    offices_db::student_changed(&mut tx, student_number, Office::Library).await?;
                     let after = load_facts(&mut tx, student_number)
                         .await?
                         .ok_or(sqlx::Error::RowNotFound)?;

@@ -320,6 +320,26 @@ fn extra_students() -> Vec<ExtraStudent> {
                 "INSERT INTO office_states (student_number, office, standing, reported_at) VALUES ($1, 'finance', 'reported', '2020-06-07T00:00:00Z')",
             ),
         }
+        // A few decisions by hand and statements of 不涉及 beyond housing, so every
+        // filter of every desk finds someone.
+        if index % 13 == 4 {
+            statements.push(
+                "UPDATE office_states SET override_verdict = 'pass', override_reason = '经馆长批准，欠书已照价赔偿',
+                     override_by = 'library_demo', override_at = '2020-06-07T02:00:00Z'
+                 WHERE student_number = $1 AND office = 'library'",
+            );
+        }
+        if index % 17 == 8 {
+            statements.extend([
+                "DELETE FROM finance_arrears WHERE student_number = $1",
+                "UPDATE office_states SET standing = 'not_applicable' WHERE student_number = $1 AND office = 'finance'",
+            ]);
+        }
+        if index % 19 == 6 {
+            statements.push(
+                "UPDATE office_states SET standing = 'not_applicable' WHERE student_number = $1 AND office = 'archives'",
+            );
+        }
         students.push(ExtraStudent {
             number: format!("2021{:06}", 300_001 + index),
             name: format!(

@@ -70,12 +70,14 @@ type Row = (
 );
 
 /// The search, college and grade filters, with their parameters at $1..$4 …
-const FILTERS: &str = "($1 = '' OR s.student_number = $1 OR s.name LIKE $2 ESCAPE '\\')
+const FILTERS: &str =
+    "($1 = '' OR s.student_number LIKE $2 ESCAPE '\\' OR s.name LIKE $2 ESCAPE '\\')
        AND ($3 = '' OR s.college = $3)
        AND ($4 = '' OR s.grade = $4)";
 
 /// … and at $2..$5 (after the office).
-const FILTERS_FROM_2: &str = "($2 = '' OR s.student_number = $2 OR s.name LIKE $3 ESCAPE '\\')
+const FILTERS_FROM_2: &str =
+    "($2 = '' OR s.student_number LIKE $3 ESCAPE '\\' OR s.name LIKE $3 ESCAPE '\\')
        AND ($4 = '' OR s.college = $4)
        AND ($5 = '' OR s.grade = $5)";
 
@@ -198,11 +200,13 @@ fn judge(office: Office, row: &Row) -> (RowStatus, String) {
     *facts.states.get_mut(office) = state;
     let verdict = rules::verdict(office, &facts);
     let summary = match office {
-        Office::Finance if *has => format!(
-            "欠费 {} 项，共 {} 元",
-            a.unwrap_or(0),
-            crate::clearance::model::yuan(fen(b))
-        ),
+        Office::Finance if *has && facts.states.get(office).standing == Standing::Reported => {
+            format!(
+                "欠费 {} 项，共 {} 元",
+                a.unwrap_or(0),
+                crate::clearance::model::yuan(fen(b))
+            )
+        }
         Office::Housing if *has && facts.states.get(office).standing == Standing::Reported => {
             format!(
                 "{}，{}",

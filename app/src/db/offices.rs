@@ -349,6 +349,25 @@ for_each_backend! {
         .await
     }
 
+    /// A change of the facts made by the student (注销): the record's version moves, so a
+    /// clerk's form opened before it is refused, but the office's standing and any
+    /// override stay as the office set them.
+    pub(crate) async fn student_changed(
+        conn: &mut Conn,
+        student_number: &str,
+        office: Office,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE office_states SET version = version + 1
+             WHERE student_number = $1 AND office = $2",
+        )
+        .bind(student_number)
+        .bind(office.code())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
     /// Appends one history row (under the caller's transaction).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record(

@@ -294,7 +294,7 @@ fn StudentDesk(
                 })}
             </section>
             <FactsForm student=student.clone() save />
-            <StandingForms number=number.clone() version overridden=overridden.is_some() standing />
+            <StandingForms office number=number.clone() version overridden=overridden.is_some() standing />
             <HistorySection history=student.history.clone() />
         </article>
     }
@@ -446,19 +446,24 @@ fn FactsForm(student: DeskStudent, save: ServerAction<DeskSaveFacts>) -> impl In
 
 #[component]
 fn StandingForms(
+    office: Office,
     number: String,
     version: i64,
     overridden: bool,
     standing: ServerAction<DeskSetStanding>,
 ) -> impl IntoView {
     let (number_na, number_override, number_remove) = (number.clone(), number.clone(), number);
+    let na_hint = match office {
+        Office::Housing => "该生从未在校住宿，无需办理退宿。不涉及即视为通过。",
+        _ => "该生在本部门没有需要办理的事项。不涉及即视为通过。",
+    };
     view! {
         <section class="desk-form" aria-labelledby="standing-title">
             <h2 id="standing-title" class="band">"不涉及 / 人工核定"</h2>
             <ActionError action=standing />
             <details>
                 <summary>"设为不涉及"</summary>
-                <p class="hint">"该生在本部门没有需要办理的事项（例如从未在校住宿）。不涉及即视为通过。"</p>
+                <p class="hint">{na_hint}</p>
                 <ActionForm action=standing>
                     <input type="hidden" name="student_number" value=number_na />
                     <input type="hidden" name="action" value="not_applicable" />

@@ -176,6 +176,8 @@ async fn every_server_function_checks_the_callers_role() {
     let student = app.sign_in("2020100003", "2020100003").await;
     let graduate_school = staff(&app, GRADUATE_SCHOOL).await;
     let library = staff(&app, LIBRARY).await;
+    let finance = staff(&app, FINANCE).await;
+    let admin = staff(&app, ADMIN).await;
     for (path, access, call) in SERVER_FUNCTIONS {
         if access == Access::Anyone {
             continue;
@@ -187,8 +189,17 @@ async fn every_server_function_checks_the_callers_role() {
             "{path}: {anonymous:?}"
         );
         let refused: &[(&str, &String)] = match access {
-            Access::Office => &[("student", &student), ("graduate school", &graduate_school)],
-            Access::Student => &[("library", &library), ("graduate school", &graduate_school)],
+            Access::Office => &[
+                ("student", &student),
+                ("graduate school", &graduate_school),
+                ("admin", &admin),
+            ],
+            Access::Student => &[
+                ("library", &library),
+                ("finance", &finance),
+                ("graduate school", &graduate_school),
+                ("admin", &admin),
+            ],
             Access::Resetter => &[("student", &student), ("library", &library)],
             Access::Admin => &[
                 ("student", &student),
@@ -602,6 +613,26 @@ async fn the_list_filters_by_state_and_pages() {
         }
     }
     assert_eq!(seen, 204, "every student is in exactly one state");
+    // Decisions by hand are in the library's demo data.
+    let library = staff(&app, LIBRARY).await;
+    let decided = app
+        .post(
+            "/api/desk_list",
+            &[("query[status]", "overridden")],
+            Some(&library),
+        )
+        .await
+        .json();
+    assert!(decided["total"].as_u64().expect("total") > 0, "{decided}");
+    let by_number = app
+        .post(
+            "/api/desk_list",
+            &[("query[q]", "202010000")],
+            Some(&housing),
+        )
+        .await
+        .json();
+    assert_eq!(by_number["total"], 4, "part of a 学号 finds the students");
     let zhang = app
         .post("/api/desk_list", &[("query[q]", "张伟")], Some(&housing))
         .await
@@ -1011,4 +1042,49 @@ async fn an_admin_creates_a_staff_account_with_a_one_time_password() {
             .await,
         1
     );
+}
+
+#[tokio::test]
+async fn the_students_own_card_cancellation_leaves_the_librarys_decision_alone() {
+    let app = TestApp::with_demo_students().await;
+    let library = staff(&app, LIBRARY).await;
+    let v = version(&app, &library, "2020100002").await;
+    let decided = app
+        .post(
+            "/api/desk_set_standing",
+            &[
+                ("student_number", "2020100002"),
+                ("version", &v),
+                ("reason", "馆长特批"),
+                ("confirm", "on"),
+                ("action", "override_pass"),
+                ("ends_with_new_facts", "on"),
+            ],
+            Some(&library),
+        )
+        .await;
+    assert!(
+        decided.status.is_success() || decided.status.is_redirection(),
+        "{decided:?}"
+    );
+    let li_na = app.sign_in("2020100002", "12002X").await;
+    let cancel = app
+        .post("/api/cancel_library_card", &[], Some(&li_na))
+        .await;
+    assert!(
+        cancel.status.is_success() || cancel.status.is_redirection(),
+        "{cancel:?}"
+    );
+    let kept = app
+        .count(
+            "SELECT COUNT(*) FROM office_states WHERE student_number = '2020100002'
+               AND office = 'library' AND override_verdict = 'pass'",
+        )
+        .await;
+    assert_eq!(
+        kept, 1,
+        "a student's own action does not end the library's decision"
+    );
+    let view = app.post("/api/clearance", &[], Some(&li_na)).await.json();
+    assert_eq!(view["history"][0]["by"], "本人");
 }
