@@ -142,6 +142,8 @@ test("a housing clerk checks out 50 students in one batch, previewed with the co
   await page.getByLabel("状态").selectOption("fail");
   await page.getByRole("button", { name: "查询" }).click();
   await expect(page).toHaveURL(/status=fail/);
+  // The filtered list has replaced the whole one (with JavaScript it arrives after the URL).
+  await expect(page.locator('tr[data-status]:not([data-status="fail"])')).toHaveCount(0);
   await settled(page, testInfo);
   const before = Number((await page.getByText(/共 \d+ 名学生/).textContent())?.match(/共 (\d+) 名/)?.[1]);
   expect(before).toBeGreaterThan(50);
