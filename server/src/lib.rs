@@ -4,4 +4,5 @@ pub mod pwa;
 pub mod routes;
 pub mod security;
 pub mod sessions;
+pub mod sync;
 pub mod telemetry;

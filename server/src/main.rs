@@ -12,7 +12,13 @@ const USAGE: &str = "usage: server                        serve Lixiao
        server backup FILE            copy the live SQLite database to FILE (a new file)
        server staff add LOGIN ROLE   create a staff account; ROLE is one of
                                      library, archives, housing, finance, graduate_school, admin;
-                                     prints a one-time password, changed at first sign-in";
+                                     prints a one-time password, changed at first sign-in
+       server sync-token add NAME OFFICE
+                                     a token for an office system's sync API; OFFICE is one
+                                     of library, archives, housing, finance; printed once
+       server sync-token revoke NAME the token stops working at once
+       server sync-token list        every token's name, office and dates (never the token)
+       server sync-openapi           print the sync API's OpenAPI document";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,6 +45,13 @@ async fn main() -> ExitCode {
         [] => None,
         ["backup", file] => Some((*file).to_owned()),
         ["staff", "add", login, role] => return add_staff(&config, login, role).await,
+        ["sync-token", "add", name, office] => return sync_token_add(&config, name, office).await,
+        ["sync-token", "revoke", name] => return sync_token_revoke(&config, name).await,
+        ["sync-token", "list"] => return sync_token_list(&config).await,
+        ["sync-openapi"] => {
+            print!("{}", server::sync::openapi_document());
+            return ExitCode::SUCCESS;
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -181,6 +194,109 @@ async fn add_staff(config: &Config, login: &str, role: &str) -> ExitCode {
         }
         Err(error) => {
             eprintln!("cannot create the account: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the database for a one-off command, or says why not.
+async fn open_for_command(config: &Config) -> Option<app::db::Db> {
+    match app::db::open_with(&config.database_url, config.pool).await {
+        Ok(db) => Some(db),
+        Err(error) => {
+            eprintln!("{error}");
+            None
+        }
+    }
+}
+
+/// `server sync-token add NAME OFFICE`: a random token, printed once, stored hashed.
+async fn sync_token_add(config: &Config, name: &str, office: &str) -> ExitCode {
+    use app::clearance::rules::Office;
+    let Some(office) = Office::from_code(office) else {
+        eprintln!("unknown office {office:?}: use library, archives, housing or finance");
+        return ExitCode::from(2);
+    };
+    let valid_name = (3..=40).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if !valid_name {
+        eprintln!("a token name is 3-40 letters, digits, '_', '.' or '-' (history shows it)");
+        return ExitCode::from(2);
+    }
+    let Some(db) = open_for_command(config).await else {
+        return ExitCode::FAILURE;
+    };
+    let token = app::db::sync::new_token();
+    let added = app::db::sync::add_token(&db, name, office, &token, app::clock::now()).await;
+    db.close().await;
+    match added {
+        Ok(true) => {
+            println!("sync token {name} ({}) created:", office.code());
+            println!("{token}");
+            println!("it is not shown again; give it to the office system's operator");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("a token called {name} exists already; nothing changed");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("cannot store the token: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server sync-token revoke NAME`.
+async fn sync_token_revoke(config: &Config, name: &str) -> ExitCode {
+    let Some(db) = open_for_command(config).await else {
+        return ExitCode::FAILURE;
+    };
+    let revoked = app::db::sync::revoke_token(&db, name, app::clock::now()).await;
+    db.close().await;
+    match revoked {
+        Ok(true) => {
+            println!("sync token {name} revoked");
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("no working token called {name}; nothing changed");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("cannot revoke the token: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `server sync-token list`.
+async fn sync_token_list(config: &Config) -> ExitCode {
+    let Some(db) = open_for_command(config).await else {
+        return ExitCode::FAILURE;
+    };
+    let tokens = app::db::sync::list_tokens(&db).await;
+    db.close().await;
+    match tokens {
+        Ok(tokens) => {
+            for token in tokens {
+                let revoked = token
+                    .revoked_at
+                    .map(|at| format!("revoked {at}"))
+                    .unwrap_or_else(|| "working".to_owned());
+                println!(
+                    "{}\t{}\tcreated {}\t{revoked}",
+                    token.name,
+                    token.office.code(),
+                    token.created_at
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot list the tokens: {error}");
             ExitCode::FAILURE
         }
     }

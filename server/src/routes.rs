@@ -17,7 +17,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{pwa, security, sessions};
+use crate::{pwa, security, sessions, sync};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
@@ -54,11 +54,14 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         >(context, shell))
         .with_state(state);
 
+    // The offices' systems' API has its own layers (tokens, not sessions): see `sync`.
+    let sync_api = sync::router(state_for_tags.clone());
+
     // Each layer wraps the ones before it, so read from the bottom up: every request is
     // logged, its client is worked out (behind trusted proxies too), every answer gets the
     // security headers, then the limits, the cross-site check and the session apply in
     // that order.
-    Ok(app
+    let pages = app
         .layer(from_fn_with_state(state_for_tags, pwa::tag_pages))
         .layer(sessions)
         .layer(from_fn(security::refuse_cross_site))
@@ -74,7 +77,8 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        ))
+        );
+    Ok(sync_api.merge(pages))
 }
 
 /// The app's routes, generated once per process. Generating them renders the app; done

@@ -11,13 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::{PgPool, SqlitePool};
 
 /// The columns that hold instants: RFC 3339 text on SQLite, `timestamptz` on PostgreSQL.
-const INSTANTS: [(&str, &str); 6] = [
+const INSTANTS: [(&str, &str); 9] = [
     ("audit_log", "at"),
     ("departures", "submitted_at"),
     ("library_records", "card_cancelled_at"),
     ("office_states", "reported_at"),
     ("office_states", "override_at"),
     ("office_history", "at"),
+    ("office_states", "source_as_of"),
+    ("sync_tokens", "created_at"),
+    ("sync_tokens", "revoked_at"),
 ];
 
 /// Tables that are not Lixiao's schema: the migrators' bookkeeping, and the session

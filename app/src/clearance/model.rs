@@ -179,6 +179,10 @@ pub struct HousingRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arrear {
     pub student_number: String,
+    /// The finance system's own id of the charge (pushed through the sync API); `None`
+    /// for a charge entered at the desk. Older departure snapshots have none.
+    #[serde(default)]
+    pub charge_id: Option<String>,
     pub academic_year: String,
     pub item: String,
     pub amount: Decimal,

@@ -27,6 +27,7 @@ fn library(
 fn arrear(year: &str, item: &str, fen: i64) -> Arrear {
     Arrear {
         student_number: "2020100002".to_owned(),
+        charge_id: None,
         academic_year: year.to_owned(),
         item: item.to_owned(),
         amount: Decimal::new(fen, 2),

@@ -138,8 +138,8 @@ for_each_backend! {
         .fetch_optional(&mut *conn)
         .await?;
 
-        let arrears: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT student_number, academic_year, item, amount_fen
+        let arrears: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT student_number, academic_year, item, amount_fen, charge_id
              FROM finance_arrears WHERE student_number = $1 ORDER BY academic_year, id",
         )
         .bind(&basic.student_number)
@@ -147,8 +147,9 @@ for_each_backend! {
         .await?;
         let arrears = arrears
             .into_iter()
-            .map(|(student_number, academic_year, item, amount_fen)| Arrear {
+            .map(|(student_number, academic_year, item, amount_fen, charge_id)| Arrear {
                 student_number,
+                charge_id,
                 academic_year,
                 item,
                 amount: fen_to_yuan(amount_fen),

@@ -87,6 +87,16 @@ pub const STAFF: [(&str, &str, &str); 6] = [
     ("admin_demo", "admin", "Admin-demo-2020"),
 ];
 
+/// One sync API token per office system (name, office, token), fixed and printed in the
+/// README like the demo passwords: demo only. Real tokens come from `server sync-token
+/// add`, random and shown once.
+pub const SYNC_TOKENS: [(&str, &str, &str); 4] = [
+    ("library-demo", "library", "lxs_demo_library_2020"),
+    ("archives-demo", "archives", "lxs_demo_archives_2020"),
+    ("housing-demo", "housing", "lxs_demo_housing_2020"),
+    ("finance-demo", "finance", "lxs_demo_finance_2020"),
+];
+
 /// How many more students (2021300001 on, no sign-in accounts) fill the desks' lists.
 pub const EXTRA_STUDENTS: usize = 200;
 
@@ -204,6 +214,17 @@ for_each_backend! {
             .bind(login)
             .bind(role)
             .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (name, office, token) in SYNC_TOKENS {
+            sqlx::query(
+                "INSERT INTO sync_tokens (name, office, token_hash, created_at)
+                 VALUES ($1, $2, $3, '2020-06-01T00:00:00Z')",
+            )
+            .bind(name)
+            .bind(office)
+            .bind(crate::db::sync::token_hash(token))
             .execute(&mut *tx)
             .await?;
         }

@@ -190,6 +190,7 @@ fn judge(office: Office, row: &Row) -> (RowStatus, String) {
             // Only whether anything is owed, and how much, matters to the verdict.
             facts.arrears = vec![Arrear {
                 student_number: number.clone(),
+                charge_id: None,
                 academic_year: String::new(),
                 item: String::new(),
                 amount: fen(b),

@@ -76,6 +76,7 @@ pub mod offices;
 pub mod postgres;
 pub mod snapshot;
 pub mod sqlite;
+pub mod sync;
 pub mod throttle;
 
 pub use instant::Instant;

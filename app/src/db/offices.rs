@@ -24,6 +24,8 @@ pub enum Actor {
     Staff(String),
     /// The student, acting on their own record (注销).
     Student(String),
+    /// An office's own system, pushing through the sync API (the token's name).
+    System(String),
 }
 
 impl Actor {
@@ -31,12 +33,13 @@ impl Actor {
         match self {
             Actor::Staff(_) => "staff",
             Actor::Student(_) => "student",
+            Actor::System(_) => "system",
         }
     }
 
     fn login(&self) -> &str {
         match self {
-            Actor::Staff(login) | Actor::Student(login) => login,
+            Actor::Staff(login) | Actor::Student(login) | Actor::System(login) => login,
         }
     }
 }
@@ -56,9 +59,21 @@ pub enum OfficeFacts {
     },
     Housing(HousingRecord),
     Finance {
-        /// (收费学年, 收费项目名称, amount): every outstanding charge.
-        arrears: Vec<(String, String, Decimal)>,
+        /// Every outstanding charge.
+        arrears: Vec<Charge>,
     },
+}
+
+/// One outstanding charge as an office reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Charge {
+    /// The finance system's id (sync API); `None` at the desk.
+    pub charge_id: Option<String>,
+    /// 收费学年
+    pub academic_year: String,
+    /// 收费项目名称
+    pub item: String,
+    pub amount: Decimal,
 }
 
 impl OfficeFacts {
@@ -77,8 +92,12 @@ impl OfficeFacts {
 pub enum Change {
     /// New facts: the office has reported (any override chosen to end with new facts ends).
     Facts(OfficeFacts),
-    /// 不涉及: the office states the student has nothing with it.
+    /// 不涉及: the office states the student has nothing with it (a clerk's decision: any
+    /// override ends with it).
     NotApplicable,
+    /// 不涉及 as the office's system reports it: new facts, so only an override chosen to
+    /// end with new facts ends.
+    ReportedNotApplicable,
     /// Pass or fail by hand.
     Override {
         pass: bool,
@@ -96,7 +115,7 @@ impl Change {
     fn code(&self) -> &'static str {
         match self {
             Change::Facts(_) | Change::CheckOut { .. } => "facts",
-            Change::NotApplicable => "not_applicable",
+            Change::NotApplicable | Change::ReportedNotApplicable => "not_applicable",
             Change::Override { .. } => "override",
             Change::RemoveOverride => "override_removed",
         }
@@ -324,11 +343,22 @@ for_each_backend! {
         office: Office,
         now: time::OffsetDateTime,
     ) -> Result<i64, sqlx::Error> {
+        arrived(conn, student_number, office, Standing::Reported, now).await
+    }
+
+    /// The office has reported: `standing` is reported (facts) or 不涉及.
+    async fn arrived(
+        conn: &mut Conn,
+        student_number: &str,
+        office: Office,
+        standing: Standing,
+        now: time::OffsetDateTime,
+    ) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
             "INSERT INTO office_states (student_number, office, standing, reported_at)
-             VALUES ($1, $2, 'reported', $3)
+             VALUES ($1, $2, $4, $3)
              ON CONFLICT (student_number, office) DO UPDATE SET
-                 standing = 'reported',
+                 standing = excluded.standing,
                  reported_at = excluded.reported_at,
                  version = office_states.version + 1,
                  override_verdict = CASE WHEN office_states.override_ends_with_new_facts
@@ -345,6 +375,7 @@ for_each_backend! {
         .bind(student_number)
         .bind(office.code())
         .bind(Instant::new(now))
+        .bind(standing.code())
         .fetch_one(&mut *conn)
         .await
     }
@@ -467,9 +498,27 @@ for_each_backend! {
         let Some(before) = clearance_db::load_facts(&mut *tx, student_number).await? else {
             return Ok(ChangeOutcome::NoSuchStudent);
         };
+        apply_loaded(tx, student_number, &before, office, change, expected_version, reason, actor, now)
+            .await
+    }
+
+    /// [`apply_in`] with the student's facts already read under the same transaction
+    /// and lock (the sync API reads them first to compare).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn apply_loaded(
+        tx: &mut Conn,
+        student_number: &str,
+        before: &ClearanceFacts,
+        office: Office,
+        change: &Change,
+        expected_version: i64,
+        reason: &str,
+        actor: &Actor,
+        now: time::OffsetDateTime,
+    ) -> Result<ChangeOutcome, sqlx::Error> {
         let current = before.states.get(office).clone();
         if current.version != expected_version {
-            return Ok(ChangeOutcome::Stale(current, summary(office, &before)));
+            return Ok(ChangeOutcome::Stale(current, summary(office, before)));
         }
         match change {
             Change::Facts(facts) => {
@@ -490,6 +539,9 @@ for_each_backend! {
                 };
                 write_facts(&mut *tx, student_number, &OfficeFacts::Housing(checked_out)).await?;
                 facts_arrived(&mut *tx, student_number, office, now).await?;
+            }
+            Change::ReportedNotApplicable => {
+                arrived(&mut *tx, student_number, office, Standing::NotApplicable, now).await?;
             }
             Change::NotApplicable => {
                 if current.standing == Standing::NotApplicable && current.overridden.is_none() {
@@ -550,6 +602,23 @@ for_each_backend! {
                 .await?;
             }
         }
+        let by_hand = !matches!(actor, Actor::System(_));
+        let new_facts = matches!(
+            change,
+            Change::Facts(_) | Change::CheckOut { .. } | Change::NotApplicable
+        );
+        if by_hand && new_facts {
+            // Facts a clerk enters are as of now: a pushed record from before this
+            // moment must not overwrite them (the sync API compares `as_of`).
+            sqlx::query(
+                "UPDATE office_states SET source_as_of = $3 WHERE student_number = $1 AND office = $2",
+            )
+            .bind(student_number)
+            .bind(office.code())
+            .bind(Instant::new(now))
+            .execute(&mut *tx)
+            .await?;
+        }
         let after = clearance_db::load_facts(&mut *tx, student_number)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
@@ -560,7 +629,7 @@ for_each_backend! {
             now,
             actor,
             change.code(),
-            &summary(office, &before),
+            &summary(office, before),
             &summary(office, &after),
             reason,
         )
@@ -635,15 +704,17 @@ for_each_backend! {
                     .bind(student_number)
                     .execute(&mut *conn)
                     .await?;
-                for (year, item, amount) in arrears {
+                for charge in arrears {
                     sqlx::query(
-                        "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
-                         VALUES ($1, $2, $3, $4)",
+                        "INSERT INTO finance_arrears
+                             (student_number, academic_year, item, amount_fen, charge_id)
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(student_number)
-                    .bind(year)
-                    .bind(item)
-                    .bind(money(*amount)?)
+                    .bind(&charge.academic_year)
+                    .bind(&charge.item)
+                    .bind(money(charge.amount)?)
+                    .bind(charge.charge_id.as_deref())
                     .execute(&mut *conn)
                     .await?;
                 }
@@ -676,6 +747,7 @@ for_each_backend! {
                 let by = match kind.as_str() {
                     "student" => "本人".to_owned(),
                     "staff" => office.name().to_owned(),
+                    "system" => format!("{}（系统同步）", office.name()),
                     "migration" => "系统升级".to_owned(),
                     _ => "系统".to_owned(),
                 };
@@ -683,7 +755,7 @@ for_each_backend! {
                     office,
                     at: at.beijing_display(),
                     by,
-                    staff: if for_staff && kind == "staff" { actor } else { None },
+                    staff: if for_staff && (kind == "staff" || kind == "system") { actor } else { None },
                     change: change_label(&change).to_owned(),
                     before,
                     after,

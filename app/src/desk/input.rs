@@ -53,7 +53,7 @@ pub fn confirmed(confirm: Option<&str>) -> Result<(), String> {
     }
 }
 
-fn count(label: &str, text: Option<&str>) -> Result<u32, String> {
+pub(crate) fn count(label: &str, text: Option<&str>) -> Result<u32, String> {
     let text = text.unwrap_or("").trim();
     if text.is_empty() {
         return Err(format!("请填写{label}。"));
@@ -79,7 +79,7 @@ pub fn money(label: &str, text: &str) -> Result<Decimal, String> {
     Ok(amount)
 }
 
-fn text(label: &str, value: Option<&str>, max: usize) -> Result<String, String> {
+pub(crate) fn text(label: &str, value: Option<&str>, max: usize) -> Result<String, String> {
     let value = value.unwrap_or("").trim();
     if value.is_empty() {
         return Err(format!("请填写{label}。"));
@@ -90,7 +90,7 @@ fn text(label: &str, value: Option<&str>, max: usize) -> Result<String, String> 
     Ok(value.to_owned())
 }
 
-fn optional_text(value: Option<&str>) -> Option<String> {
+pub(crate) fn optional_text(value: Option<&str>) -> Option<String> {
     value
         .map(str::trim)
         .filter(|value| !value.is_empty())
@@ -98,7 +98,7 @@ fn optional_text(value: Option<&str>) -> Option<String> {
 }
 
 /// A date as the offices write it: YYYY-MM-DD, a real day of the calendar.
-fn date(label: &str, value: &str) -> Result<String, String> {
+pub(crate) fn date(label: &str, value: &str) -> Result<String, String> {
     let refused = || format!("{label}须为日期，格式如 2020-06-05。");
     let parts: Vec<&str> = value.split('-').collect();
     let [year, month, day] = parts.as_slice() else {
@@ -139,7 +139,15 @@ pub fn facts(office: Office, form: &FactsForm) -> Result<OfficeFacts, String> {
         }),
         Office::Housing => Ok(OfficeFacts::Housing(housing(form)?)),
         Office::Finance => Ok(OfficeFacts::Finance {
-            arrears: arrears(form.arrears.as_deref().unwrap_or(""))?,
+            arrears: arrears(form.arrears.as_deref().unwrap_or(""))?
+                .into_iter()
+                .map(|(academic_year, item, amount)| crate::db::offices::Charge {
+                    charge_id: None,
+                    academic_year,
+                    item,
+                    amount,
+                })
+                .collect(),
         }),
     }
 }

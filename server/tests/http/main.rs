@@ -14,3 +14,4 @@ mod pwa;
 mod security;
 mod shell;
 mod student_path;
+mod sync;
