@@ -120,6 +120,7 @@ fn Pages() -> impl IntoView {
                 <Route path=path!("/completed/slip") view=clearance::SlipPage ssr=SsrMode::Async />
                 <Route path=path!("/desk") view=desk::DeskPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/batch") view=desk::DeskBatchPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/import") view=desk::import::DeskImportPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/reset") view=desk::accounts::ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=desk::accounts::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/student/:number") view=desk::DeskStudentPage ssr=SsrMode::Async />

@@ -46,6 +46,16 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         .route("/healthz", get(healthz))
         .route("/sw.js", get(pwa::service_worker))
         .route("/version.json", get(pwa::version))
+        .route(
+            app::desk::import::UPLOAD_PATH,
+            axum::routing::post(app::desk::import::upload).layer(
+                axum::extract::DefaultBodyLimit::max(security::IMPORT_BODY_LIMIT_BYTES),
+            ),
+        )
+        .route(
+            app::desk::import::TEMPLATE_PATH,
+            get(app::desk::import::template),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -230,6 +230,9 @@ fn find_nonce(page: &[u8]) -> Option<String> {
 /// No form or server-function call of Lixiao comes near this; anything larger is refused (413).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// A desk's CSV file (8 MiB) and the multipart form around it.
+pub const IMPORT_BODY_LIMIT_BYTES: usize = 9 * 1024 * 1024;
+
 /// Reads the whole request body up front, refusing more than [`BODY_LIMIT_BYTES`] with 413,
 /// whether announced by Content-Length or streamed in chunks. The handlers then never
 /// see a body that fails half-way (which would otherwise surface as a server error).
@@ -241,16 +244,22 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
             AppError::BadRequest("提交的内容过大。".to_owned()),
         )
     };
+    // A desk's CSV upload is the one larger body.
+    let limit = if request.uri().path() == app::desk::import::UPLOAD_PATH {
+        IMPORT_BODY_LIMIT_BYTES
+    } else {
+        BODY_LIMIT_BYTES
+    };
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|length| length > BODY_LIMIT_BYTES) {
+    if announced.is_some_and(|length| length > limit) {
         return too_large(request.headers());
     }
     let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
+    match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await

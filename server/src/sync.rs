@@ -35,14 +35,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{any, get, post},
 };
-use serde::{
-    Deserialize,
-    de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor},
-};
-use tower_http::{
-    timeout::TimeoutLayer,
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
-};
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use utoipa::{
     Modify, OpenApi,
@@ -54,7 +48,8 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Requests a token may make per second, and in a burst.
 const RATE_PER_SECOND: f64 = 10.0;
 const BURST: f64 = 30.0;
-/// A push of 5,000 records on PostgreSQL takes seconds, not minutes.
+/// A push of 5,000 records on PostgreSQL takes seconds, not minutes; the changes
+/// feed's documented margin is longer than this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Changes per page, by default and at most.
 const PAGE: i64 = 500;
@@ -85,11 +80,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/sync/v1/openapi.json", get(openapi_json))
         .merge(api)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn(time_limit))
         .layer(from_fn(api_headers))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -115,12 +108,14 @@ impl Refusal {
         }
     }
 
+    /// The database failed. A push writes in chunks, so part of it may be saved:
+    /// sending it again is safe (pushes are idempotent).
     fn unavailable(error: impl fmt::Display) -> Self {
         tracing::error!("sync API: {error}");
         Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "数据库暂时不可用，请稍后重试（本次请求未应用任何记录）。",
+            "数据库暂时不可用，请稍后重试。报送请求可能已部分应用；重复报送是安全的，请重新报送整批。",
         )
     }
 }
@@ -140,6 +135,31 @@ impl IntoResponse for Refusal {
         }
         response
     }
+}
+
+/// A request still running after [`REQUEST_TIMEOUT`] is answered 503 in the API's
+/// own shape (a push may be partly applied by then; repeating it is safe).
+async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!(
+                "处理超过 {} 秒，已中止：报送请求可能已部分应用；重复报送是安全的，请分成较小的批次重新报送。",
+                REQUEST_TIMEOUT.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+async fn method_not_allowed() -> Refusal {
+    Refusal::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "此接口不支持该请求方法：报送用 POST，查询用 GET（见 /sync/v1/openapi.json）。",
+    )
 }
 
 /// Answers are for one caller, never cached, never sniffed.
@@ -162,9 +182,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
+            // The scheme's name is case-insensitive (RFC 9110).
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
         })
         .map(str::trim)
         .filter(|token| !token.is_empty());
@@ -380,9 +400,14 @@ async fn read_records(body: Body) -> Result<Vec<serde_json::Value>, Refusal> {
                 StatusCode::BAD_REQUEST,
                 "malformed_json",
                 format!(
-                    "JSON 格式错误，{place}无法解析（第 {} 行第 {} 列：{error}）。本次请求未应用任何记录。",
+                    "JSON 格式错误，{place}无法解析（第 {} 行第 {} 列附近{}）。本次请求未应用任何记录。",
                     error.line(),
-                    error.column()
+                    error.column().max(1),
+                    if error.is_eof() {
+                        "，内容不完整"
+                    } else {
+                        ""
+                    }
                 ),
             );
             refusal.answer.record_index = index;
@@ -413,8 +438,8 @@ async fn push<R: SyncRecord>(
             reason: Some(reason),
             held_as_of: None,
         };
-        match serde_json::from_value::<R>(value) {
-            Err(error) => results.push(rejected(format!("记录格式不对：{error}"))),
+        match app::sync::read_record::<R>(value) {
+            Err(reason) => results.push(rejected(reason)),
             Ok(record) => match record.check(now) {
                 Err(reason) => results.push(rejected(reason)),
                 Ok(incoming) => valid.push((index, incoming)),
@@ -455,8 +480,9 @@ async fn held<R: SyncRecord>(
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read from the pairs by hand; the struct documents them
 struct ChangesQuery {
     /// Only changes at or after this time (RFC 3339).
     since: Option<String>,
@@ -482,26 +508,41 @@ struct ChangesQuery {
         (status = 403, description = "Another office's changes", body = ErrorAnswer),
         (status = 404, description = "No such office", body = ErrorAnswer),
         (status = 429, description = "Too many requests", body = ErrorAnswer),
+        (status = 503, description = "The database is unavailable", body = ErrorAnswer),
     ),
     security(("bearer" = []))
 )]
 async fn changes(
     State(state): State<AppState>,
     Extension(client): Extension<SyncClient>,
-    Query(query): Query<ChangesQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<ChangesPage>, Refusal> {
     let bad = |message: &str| Refusal::new(StatusCode::BAD_REQUEST, "bad_request", message);
-    let since = query
-        .since
+    // Read by hand, so that any bad value is answered in the API's shape and words.
+    let mut since = None;
+    let mut cursor = None;
+    let mut limit = None;
+    for (name, value) in pairs {
+        let slot = match name.as_str() {
+            "since" => &mut since,
+            "cursor" => &mut cursor,
+            "limit" => &mut limit,
+            _ => return Err(bad("不认识的查询参数：只可使用 since、cursor、limit。")),
+        };
+        if slot.replace(value).is_some() {
+            return Err(bad("查询参数重复：since、cursor、limit 各只能出现一次。"));
+        }
+    }
+    let since = since
         .as_deref()
         .map(|since| {
             time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339)
                 .map_err(|_| {
-                    bad("since 须为带时区的 RFC 3339 时间，如 2026-06-20T08:00:00+08:00。")
+                    bad("since 须为 RFC 3339 时间，如 2026-06-20T00:00:00Z（在网址中“+”须写成 %2B）。")
                 })
         })
         .transpose()?;
-    let after = match query.cursor.as_deref() {
+    let after = match cursor.as_deref() {
         None | Some("") => 0,
         Some(cursor) => cursor
             .parse::<i64>()
@@ -509,10 +550,14 @@ async fn changes(
             .filter(|after| *after >= 0)
             .ok_or_else(|| bad("cursor 无效：请使用上一页返回的 next_cursor。"))?,
     };
-    let limit = query.limit.unwrap_or(PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(bad("limit 须为 1 至 1000。"));
-    }
+    let limit = match limit.as_deref() {
+        None => PAGE,
+        Some(limit) => limit
+            .parse::<i64>()
+            .ok()
+            .filter(|limit| (1..=MAX_PAGE).contains(limit))
+            .ok_or_else(|| bad("limit 须为 1 至 1000 的整数。"))?,
+    };
     let (changes, next) = data::changes(&state.db, client.office, since, after, limit)
         .await
         .map_err(Refusal::unavailable)?;
@@ -540,7 +585,7 @@ macro_rules! office_endpoints {
                 (status = 403, description = "The token belongs to another office", body = ErrorAnswer),
                 (status = 413, description = "More than 8 MiB or 5,000 records; nothing applied", body = ErrorAnswer),
                 (status = 429, description = "Too many requests", body = ErrorAnswer),
-                (status = 503, description = "The database is unavailable; nothing applied", body = ErrorAnswer),
+                (status = 503, description = "The database is unavailable, or the request took too long: part of a push may be applied, and sending it again is safe", body = ErrorAnswer),
             ),
             security(("bearer" = []))
         )]
@@ -564,6 +609,7 @@ macro_rules! office_endpoints {
                 (status = 403, description = "The token belongs to another office", body = ErrorAnswer),
                 (status = 404, description = "No such student", body = ErrorAnswer),
                 (status = 429, description = "Too many requests", body = ErrorAnswer),
+                (status = 503, description = "The database is unavailable", body = ErrorAnswer),
             ),
             security(("bearer" = []))
         )]

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::{PgPool, SqlitePool};
 
 /// The columns that hold instants: RFC 3339 text on SQLite, `timestamptz` on PostgreSQL.
-const INSTANTS: [(&str, &str); 9] = [
+const INSTANTS: [(&str, &str); 10] = [
     ("audit_log", "at"),
     ("departures", "submitted_at"),
     ("library_records", "card_cancelled_at"),
@@ -21,6 +21,7 @@ const INSTANTS: [(&str, &str); 9] = [
     ("office_states", "source_as_of"),
     ("sync_tokens", "created_at"),
     ("sync_tokens", "revoked_at"),
+    ("desk_imports", "uploaded_at"),
 ];
 
 /// Tables that are not Lixiao's schema: the migrators' bookkeeping, and the session

@@ -52,7 +52,14 @@ pub async fn current_session() -> Result<Session, AppError> {
 /// limit, or the password has changed since it was opened (then it is ended here).
 /// A valid session is marked as used, which extends its idle limit.
 pub async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, AppError> {
-    let session = current_session().await?;
+    signed_in_with(state, current_session().await?).await
+}
+
+/// [`signed_in`] for a plain axum handler, which has the session from its extractor.
+pub async fn signed_in_with(
+    state: &AppState,
+    session: Session,
+) -> Result<Option<SignedIn>, AppError> {
     let get = |key: &'static str| {
         let session = session.clone();
         async move { session.get::<i64>(key).await.map_err(AppError::internal) }
@@ -113,7 +120,26 @@ pub struct Staff {
 /// The signed-in staff member. Anonymous: 401; a student, or the initial password not
 /// yet changed: 403.
 pub async fn require_staff(state: &AppState) -> Result<Staff, AppError> {
-    let signed_in = require_signed_in(state).await?;
+    staff_of(require_signed_in(state).await?)
+}
+
+/// The office staff member behind `session`, for a plain axum handler (the desk's
+/// upload): what [`require_office`] says in a server function.
+pub async fn require_office_with(
+    state: &AppState,
+    session: Session,
+) -> Result<(Staff, crate::clearance::rules::Office), AppError> {
+    let signed_in = signed_in_with(state, session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let staff = staff_of(signed_in)?;
+    match staff.role.office() {
+        Some(office) => Ok((staff, office)),
+        None => Err(AppError::Forbidden),
+    }
+}
+
+fn staff_of(signed_in: SignedIn) -> Result<Staff, AppError> {
     if signed_in.must_change_password {
         return Err(AppError::PasswordChangeRequired);
     }

@@ -71,6 +71,7 @@ pub mod backup;
 pub mod clearance;
 pub mod demo;
 pub mod desk;
+pub mod imports;
 mod instant;
 pub mod offices;
 pub mod postgres;

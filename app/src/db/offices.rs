@@ -37,7 +37,7 @@ impl Actor {
         }
     }
 
-    fn login(&self) -> &str {
+    pub fn login(&self) -> &str {
         match self {
             Actor::Staff(login) | Actor::Student(login) | Actor::System(login) => login,
         }

@@ -42,6 +42,24 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
+/// Who pushes and why, as history records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub actor: Actor,
+    /// The reason history shows; `None`: "<name> 同步（as_of …）" for each record.
+    pub reason: Option<String>,
+}
+
+impl Source {
+    /// An office system pushing through the API.
+    pub fn system(name: &str) -> Self {
+        Source {
+            actor: Actor::System(name.to_owned()),
+            reason: None,
+        }
+    }
+}
+
 /// Records applied per transaction: big enough to be quick, small enough that a push
 /// of 5,000 records never holds the write lock for long at a time.
 const CHUNK: usize = 250;
@@ -112,14 +130,64 @@ pub async fn push(
     mut records: Vec<(usize, Incoming)>,
     now: OffsetDateTime,
 ) -> Result<Vec<RecordResult>, sqlx::Error> {
+    sort(&mut records);
+    let source = Source::system(source);
+    let mut results = Vec::with_capacity(records.len());
+    for (number, chunk) in records.chunks(CHUNK).enumerate() {
+        // History's time is when each chunk is written, so a reconciler reading the
+        // changes feed "since" a moment sees what was committed after it.
+        let now = if number == 0 {
+            now
+        } else {
+            crate::clock::now()
+        };
+        results.extend(on_backend!(db, push_all(office, &source, chunk, now, Commit::Always))?.0);
+    }
+    Ok(results)
+}
+
+/// What applying `records` would do now, without writing anything (the desk import's
+/// preview: the same code as applying, in a transaction that is rolled back).
+pub async fn preview(
+    db: &Db,
+    office: Office,
+    source: &Source,
+    mut records: Vec<(usize, Incoming)>,
+    now: OffsetDateTime,
+) -> Result<Vec<RecordResult>, sqlx::Error> {
+    sort(&mut records);
+    Ok(on_backend!(db, push_all(office, source, &records, now, Commit::Never))?.0)
+}
+
+/// Applies every record or none: written only if no record is rejected. The second
+/// value says whether anything was written.
+pub async fn apply_all(
+    db: &Db,
+    office: Office,
+    source: &Source,
+    mut records: Vec<(usize, Incoming)>,
+    now: OffsetDateTime,
+) -> Result<(Vec<RecordResult>, bool), sqlx::Error> {
+    sort(&mut records);
+    on_backend!(
+        db,
+        push_all(office, source, &records, now, Commit::IfAllApplied)
+    )
+}
+
+/// A student's records oldest `as_of` first; otherwise in the order given.
+fn sort(records: &mut [(usize, Incoming)]) {
     records.sort_by(|(a_index, a), (b_index, b)| {
         (&a.student_number, a.as_of, a_index).cmp(&(&b.student_number, b.as_of, b_index))
     });
-    let mut results = Vec::with_capacity(records.len());
-    for chunk in records.chunks(CHUNK) {
-        results.extend(on_backend!(db, push_chunk(office, source, chunk, now))?);
-    }
-    Ok(results)
+}
+
+/// When a push's transaction commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Commit {
+    Always,
+    IfAllApplied,
+    Never,
 }
 
 /// What Lixiao holds of `office` about one student: the state, and the report in the
@@ -237,13 +305,14 @@ for_each_backend! {
             .collect())
     }
 
-    pub(crate) async fn push_chunk(
+    pub(crate) async fn push_all(
         pool: &Pool,
         office: Office,
-        source: &str,
+        source: &Source,
         records: &[(usize, Incoming)],
         now: OffsetDateTime,
-    ) -> Result<Vec<RecordResult>, sqlx::Error> {
+        commit: Commit,
+    ) -> Result<(Vec<RecordResult>, bool), sqlx::Error> {
         let mut tx = dialect::begin_write(pool).await?;
         let mut results = Vec::with_capacity(records.len());
         for (index, record) in records {
@@ -258,15 +327,25 @@ for_each_backend! {
                 held_as_of: held_as_of.map(rfc3339),
             });
         }
-        tx.commit().await?;
-        Ok(results)
+        let write = match commit {
+            Commit::Always => true,
+            Commit::IfAllApplied => results.iter().all(|r| r.status != RecordStatus::Rejected),
+            Commit::Never => false,
+        };
+        if write {
+            tx.commit().await?;
+        } else {
+            // Dropping the transaction undoes everything it did.
+            tx.rollback().await?;
+        }
+        Ok((results, write))
     }
 
     /// One record under the caller's transaction and the student's lock.
     async fn push_one(
         tx: &mut Conn,
         office: Office,
-        source: &str,
+        source: &Source,
         record: &Incoming,
         now: OffsetDateTime,
     ) -> Result<(RecordStatus, Option<String>, Option<Instant>), sqlx::Error> {
@@ -279,8 +358,11 @@ for_each_backend! {
                 None,
             ));
         };
+        // Facts that came before the API (or from the demo seed) count as of when they
+        // were reported.
         let held_as_of: Option<Instant> = sqlx::query_scalar(
-            "SELECT source_as_of FROM office_states WHERE student_number = $1 AND office = $2",
+            "SELECT COALESCE(source_as_of, reported_at) FROM office_states
+             WHERE student_number = $1 AND office = $2",
         )
         .bind(number)
         .bind(office.code())
@@ -344,9 +426,11 @@ for_each_backend! {
             Report::NotApplicable => Change::ReportedNotApplicable,
             Report::Facts(facts) => Change::Facts(facts),
         };
-        let reason = format!("{source} 同步（as_of {}）", rfc3339(as_of));
-        let actor = Actor::System(source.to_owned());
-        match offices_db::apply_loaded(&mut *tx, number, &before, office, &change, state.version, &reason, &actor, now)
+        let reason = match &source.reason {
+            Some(reason) => reason.clone(),
+            None => format!("{} 同步（as_of {}）", source.actor.login(), rfc3339(as_of)),
+        };
+        match offices_db::apply_loaded(&mut *tx, number, &before, office, &change, state.version, &reason, &source.actor, now)
             .await?
         {
             ChangeOutcome::Saved(_) => {}
@@ -396,7 +480,7 @@ for_each_backend! {
             return Ok(None);
         };
         let row: Option<(Option<Instant>, Option<Instant>, Option<Instant>)> = sqlx::query_as(
-            "SELECT source_as_of, reported_at, override_at FROM office_states
+            "SELECT COALESCE(source_as_of, reported_at), reported_at, override_at FROM office_states
              WHERE student_number = $1 AND office = $2",
         )
         .bind(student_number)

@@ -3,6 +3,7 @@
 //! that office's history. Every server function checks the role on the server.
 
 pub mod accounts;
+pub mod import;
 pub mod input;
 mod page;
 

@@ -114,6 +114,7 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
     view! {
         <section class="card desk" aria-labelledby="desk-title">
             <h1 id="desk-title">{desk_title(list.office)}</h1>
+            <p class="desk-tools"><a href="/desk/import">"批量导入（CSV）"</a></p>
             {move || done().map(|count| view! {
                 <p class="notice success" role="status">{format!("批量操作已完成：共 {count} 名学生。")}</p>
             })}

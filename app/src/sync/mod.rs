@@ -15,6 +15,7 @@
 //! - `not_applicable: true` states that the student has nothing with the office (不涉及);
 //!   the facts fields are then left out.
 
+pub mod csv;
 pub mod records;
 
 pub use records::*;

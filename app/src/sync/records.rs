@@ -38,6 +38,38 @@ pub struct Incoming {
     pub report: Report,
 }
 
+/// Reads one record of a push from its JSON, with a reason in Chinese that names the
+/// field when it cannot be read.
+pub fn read_record<R: SyncRecord>(value: serde_json::Value) -> Result<R, String> {
+    if !value.is_object() {
+        return Err("每条记录须为 JSON 对象（{\"student_number\": …, \"as_of\": …}）。".to_owned());
+    }
+    serde_path_to_error::deserialize::<_, R>(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.inner().to_string();
+        if let Some(rest) = inner.strip_prefix("unknown field `") {
+            let field = rest.split('`').next().unwrap_or(rest);
+            return format!("不认识的字段 {field}：请对照接口文档检查字段名。");
+        }
+        let expected = if inner.contains("u32") {
+            "0 至 10000 的整数"
+        } else if inner.contains("a boolean") {
+            "true 或 false"
+        } else if inner.contains("unknown variant") {
+            "文档列出的取值之一"
+        } else if inner.contains("a sequence") {
+            "数组"
+        } else if inner.contains("a string") {
+            "字符串"
+        } else if inner.contains("struct") {
+            "对象"
+        } else {
+            "文档规定的类型"
+        };
+        format!("字段 {path} 的类型或取值不对：应为{expected}。")
+    })
+}
+
 /// An office's record type: its office, its checks, and how held facts look in it.
 pub trait SyncRecord: Sized + Serialize + for<'de> Deserialize<'de> {
     const OFFICE: Office;
@@ -203,9 +235,10 @@ pub struct HousingSyncRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChargeRecord {
-    /// The finance system's own id of the charge, unique per student.
+    /// The finance system's own id of the charge, unique per student: required in a
+    /// push; null in a read for a charge entered at the desk.
     #[schema(example = "F2019-000123")]
-    pub charge_id: String,
+    pub charge_id: Option<String>,
     /// 收费学年
     #[schema(example = "2019")]
     pub academic_year: String,
@@ -256,7 +289,11 @@ fn common(
     if as_of > now + AS_OF_SLACK {
         return Err("as_of 晚于当前时间：请检查贵系统的时钟。".to_owned());
     }
+    if as_of.year() < 2000 {
+        return Err("as_of 早于 2000 年：请检查贵系统的时钟。".to_owned());
+    }
     let as_of = as_of
+        .to_offset(time::UtcOffset::UTC)
         .replace_nanosecond(0)
         .map_err(|_| "as_of 无法识别。".to_owned())?;
     Ok((student_number.to_owned(), as_of))
@@ -286,8 +323,18 @@ fn amount(field: &str, label: &str, text: &str) -> Result<Decimal, String> {
     input::money(label, text).map_err(|message| format!("{field}：{message}"))
 }
 
+/// Text as it will show on students' pages and the slip: no control characters, and no
+/// characters that reverse the direction of what follows.
 fn short_text(field: &str, label: &str, value: Option<&str>, max: usize) -> Result<String, String> {
-    input::text(label, value, max).map_err(|message| format!("{field}：{message}"))
+    let text = input::text(label, value, max).map_err(|message| format!("{field}：{message}"))?;
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if text.chars().any(hidden) {
+        return Err(format!("{field}（{label}）含有控制字符或换行，请删除。"));
+    }
+    Ok(text)
 }
 
 impl SyncRecord for LibraryRecord {
@@ -426,8 +473,16 @@ impl SyncRecord for HousingSyncRecord {
                 room: short_text("room", "房间号", self.room.as_deref(), 20)?,
                 checked_out_on: on
                     .map(|on| {
-                        input::date("退宿日期", &on)
-                            .map_err(|message| format!("checked_out_on：{message}"))
+                        let on = input::date("退宿日期", &on)
+                            .map_err(|message| format!("checked_out_on：{message}"))?;
+                        // A check-out is a fact once it has happened, not before.
+                        let today = crate::clock::beijing(now).date().to_string();
+                        if on > today {
+                            return Err(format!(
+                                "checked_out_on（退宿日期）{on} 晚于今天：尚未退宿的请不报送退宿日期。"
+                            ));
+                        }
+                        Ok(on)
                     })
                     .transpose()?,
                 checked_out_by: by
@@ -476,8 +531,12 @@ impl SyncRecord for FinanceRecord {
             let mut arrears = Vec::with_capacity(charges.len());
             for (index, charge) in charges.into_iter().enumerate() {
                 let at = |field: &str| format!("charges[{index}].{field}");
-                let charge_id =
-                    short_text(&at("charge_id"), "收费编号", Some(&charge.charge_id), 64)?;
+                let charge_id = short_text(
+                    &at("charge_id"),
+                    "收费编号",
+                    charge.charge_id.as_deref(),
+                    64,
+                )?;
                 if arrears
                     .iter()
                     .any(|held: &Charge| held.charge_id.as_deref() == Some(charge_id.as_str()))
@@ -526,7 +585,7 @@ impl SyncRecord for FinanceRecord {
                     arrears
                         .iter()
                         .map(|charge| ChargeRecord {
-                            charge_id: charge.charge_id.clone().unwrap_or_default(),
+                            charge_id: charge.charge_id.clone(),
                             academic_year: charge.academic_year.clone(),
                             item: charge.item.clone(),
                             amount: money_text(charge.amount),
@@ -678,8 +737,9 @@ pub struct HeldState {
     pub verdict: VerdictCode,
     /// What the student still has to do at the office (empty on a pass).
     pub todo: Vec<String>,
-    /// The `as_of` of the last pushed record (RFC 3339, UTC); null if the facts came
-    /// from a desk.
+    /// The time the held facts are as of (RFC 3339, UTC): the last pushed record's
+    /// `as_of`, or when a clerk saved them or they were reported before the API; a
+    /// pushed record must be newer to change them. Null while 待核验.
     #[schema(format = DateTime)]
     pub as_of: Option<String>,
     /// When Lixiao last received facts or 不涉及 (RFC 3339, UTC).

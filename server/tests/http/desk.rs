@@ -32,7 +32,7 @@ type Row = (
     &'static [(&'static str, &'static str)],
 );
 
-const SERVER_FUNCTIONS: [Row; 17] = [
+const SERVER_FUNCTIONS: [Row; 19] = [
     ("/api/login", Access::Anyone, &[]),
     ("/api/logout", Access::Anyone, &[]),
     ("/api/who_am_i", Access::Anyone, &[]),
@@ -96,6 +96,12 @@ const SERVER_FUNCTIONS: [Row; 17] = [
             ("token", "x"),
             ("confirm", "on"),
         ],
+    ),
+    ("/api/desk_import_preview", Access::Office, &[]),
+    (
+        "/api/desk_import_apply",
+        Access::Office,
+        &[("id", "x"), ("reason", "核对"), ("confirm", "on")],
     ),
     (
         "/api/reset_student_password",

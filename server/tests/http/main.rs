@@ -9,6 +9,7 @@ mod bad_input;
 mod common;
 mod concurrency;
 mod desk;
+mod import;
 mod protection;
 mod pwa;
 mod security;

@@ -162,7 +162,7 @@ async fn the_same_payload_twice_changes_nothing_the_second_time() {
         answer["results"][3]["reason"]
             .as_str()
             .expect("reason")
-            .contains("记录格式不对")
+            .contains("books_out")
     );
     assert_eq!(answer["results"][3]["index"], 3);
     let history = app
@@ -834,4 +834,187 @@ async fn five_thousand_records_in_one_request() {
             .await,
         5_000
     );
+}
+
+#[tokio::test]
+async fn facts_from_before_the_api_are_not_overwritten_by_an_older_record() {
+    let app = TestApp::with_demo_students().await;
+    // 李娜 owes 682.40, as the finance office reported on 2020-06-07 (the demo seed, as
+    // any data from before the sync API): a record from 2019 must not clear it.
+    let answer = push(
+        &app,
+        "finance",
+        FINANCE,
+        json!([{ "student_number": "2020100002", "as_of": "2019-01-01T00:00:00+08:00", "charges": [] }]),
+    )
+    .await
+    .json();
+    assert_eq!(statuses(&answer), ["unchanged"], "{answer:#}");
+    let finance = held(&app, "finance", FINANCE, "2020100002", "FinanceHeld").await;
+    assert_eq!(finance["state"]["verdict"], "fail");
+    assert_eq!(finance["state"]["as_of"], "2020-06-07T00:00:00Z");
+    assert_eq!(finance["record"]["as_of"], "2020-06-07T00:00:00Z");
+    // Charges entered at the desk have no finance-system id: null, not "".
+    assert_eq!(finance["record"]["charges"][0]["charge_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn records_are_refused_in_chinese_naming_the_field() {
+    let app = TestApp::with_demo_students().await;
+    let mut negative = library("2020100003", "2026-06-20T08:00:00+08:00", 0);
+    negative["books_out"] = json!(-1);
+    let mut unknown = library("2020100003", "2026-06-20T08:00:00+08:00", 0);
+    unknown["fine"] = json!("0");
+    let mut label = library("2020100003", "2026-06-20T08:00:00+08:00", 0);
+    label["thesis_status"] = json!("审核通过");
+    let positional = json!([
+        "2020100003",
+        "2026-06-20T08:00:00+08:00",
+        false,
+        7,
+        "0",
+        0,
+        false,
+        "approved"
+    ]);
+    let mut ancient = library("2020100003", "1999-12-31T00:00:00+08:00", 0);
+    ancient["books_out"] = json!(1);
+    let answer = push(
+        &app,
+        "library",
+        LIBRARY,
+        json!([negative, unknown, label, positional, ancient]),
+    )
+    .await
+    .json();
+    assert_eq!(statuses(&answer), ["rejected"; 5]);
+    let reasons: Vec<&str> = answer["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["reason"].as_str().expect("reason"))
+        .collect();
+    assert!(
+        reasons[0].contains("books_out") && reasons[0].contains("整数"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[1].contains("不认识的字段 fine"), "{}", reasons[1]);
+    assert!(reasons[2].contains("thesis_status"), "{}", reasons[2]);
+    assert!(reasons[3].contains("JSON 对象"), "{}", reasons[3]);
+    assert!(reasons[4].contains("2000"), "{}", reasons[4]);
+    for reason in &reasons {
+        assert!(
+            !reason.contains("expected") && !reason.contains("u32"),
+            "no Rust or serde words: {reason}"
+        );
+    }
+
+    let room = |campus: &str, on: &str| {
+        json!({ "student_number": "2020100001", "as_of": "2026-06-20T08:00:00+08:00",
+                "campus": campus, "building": "松苑", "room": "B-512",
+                "checked_out_on": on, "checked_out_by": "王老师" })
+    };
+    let housing = push(
+        &app,
+        "housing",
+        HOUSING,
+        json!([
+            room("南湖校区\u{202e}", "2026-06-18"),
+            room("南湖校区", "2099-01-01")
+        ]),
+    )
+    .await
+    .json();
+    assert_eq!(statuses(&housing), ["rejected", "rejected"]);
+    assert!(
+        housing["results"][0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("控制字符")
+    );
+    assert!(
+        housing["results"][1]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("晚于今天")
+    );
+
+    // Broken JSON is described in Chinese too.
+    let broken = call(
+        &app,
+        "POST",
+        "/sync/v1/library/records",
+        Some(LIBRARY),
+        Some("{\"records\": [{}, {\"a\": 1,]}".to_owned()),
+        "PushAnswer",
+    )
+    .await;
+    let message = broken.json()["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(
+        message.contains("records[1]") && !message.contains("expected"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn every_refusal_is_json_in_the_documents_shape() {
+    let app = TestApp::with_demo_students().await;
+    let wrong_method = call(
+        &app,
+        "DELETE",
+        "/sync/v1/library/records",
+        Some(LIBRARY),
+        None,
+        "PushAnswer",
+    )
+    .await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    let read_as_post = call(
+        &app,
+        "GET",
+        "/sync/v1/library/records",
+        Some(LIBRARY),
+        None,
+        "PushAnswer",
+    )
+    .await;
+    assert_eq!(read_as_post.status, StatusCode::METHOD_NOT_ALLOWED);
+    for query in [
+        "limit=x",
+        "limit=99999999999999999999",
+        "since=1&since=2",
+        "page=2",
+    ] {
+        let refused = call(
+            &app,
+            "GET",
+            &format!("/sync/v1/library/changes?{query}"),
+            Some(LIBRARY),
+            None,
+            "ChangesPage",
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            refused.body
+        );
+    }
+    // The scheme's name is case-insensitive.
+    let shouting = Reply::read(
+        app.send(
+            Request::get("/sync/v1/library/students/2020100001")
+                .header("authorization", format!("BEARER {LIBRARY}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(shouting.status, StatusCode::OK, "{}", shouting.body);
 }
