@@ -72,6 +72,24 @@ impl AppError {
         }
     }
 
+    /// The answer of a plain axum handler (an upload, a file) that refuses: the anonymous
+    /// and those who must change their password are sent where they should go; anyone
+    /// else gets the status and the message as text.
+    #[cfg(feature = "ssr")]
+    pub fn plain_response(self) -> axum::response::Response {
+        use axum::response::{IntoResponse, Redirect};
+        match self {
+            AppError::Unauthenticated => Redirect::to("/login").into_response(),
+            AppError::PasswordChangeRequired => Redirect::to("/password").into_response(),
+            error => (
+                http::StatusCode::from_u16(error.status_code())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                error.to_string(),
+            )
+                .into_response(),
+        }
+    }
+
     /// Logs the real cause on the server and returns the generic internal error.
     #[cfg(feature = "ssr")]
     pub fn internal(cause: impl std::fmt::Display) -> Self {

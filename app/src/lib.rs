@@ -9,6 +9,7 @@ mod hydration;
 mod layout;
 mod pages;
 pub mod pwa;
+pub mod school;
 
 pub use error::AppError;
 
@@ -122,6 +123,11 @@ fn Pages() -> impl IntoView {
                 <Route path=path!("/desk/batch") view=desk::DeskBatchPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/import") view=desk::import::DeskImportPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/reset") view=desk::accounts::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/overview") view=school::OverviewPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/overview/list") view=school::CohortListPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/departures") view=school::DeparturesPage ssr=SsrMode::Async />
+                <Route path=path!("/desk/departures/revoke") view=school::DepartureRevokePage ssr=SsrMode::Async />
+                <Route path=path!("/desk/roster") view=school::RosterPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=desk::accounts::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/student/:number") view=desk::DeskStudentPage ssr=SsrMode::Async />
             </Routes>

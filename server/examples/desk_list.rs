@@ -84,7 +84,7 @@ async fn main() {
 /// N students: colleges and grades in turn, each office in one of its states.
 async fn fill(db: &db::Db, students: usize) {
     let statements = [
-        "INSERT INTO students VALUES ($1, '学生' || $1, 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
+        "INSERT INTO students (student_number, name, gender, grade, college, major, enrolled_on, departure_category, applied_on) VALUES ($1, '学生' || $1, 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
         "INSERT INTO library_records VALUES ($1, 1, 0, 0, NULL, 'approved')",
         "INSERT INTO archives_records VALUES ($1, 'reviewed')",
         "INSERT INTO housing_records VALUES ($1, '南湖校区', '桃苑', '101', NULL, NULL)",

@@ -56,6 +56,26 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
             app::desk::import::TEMPLATE_PATH,
             get(app::desk::import::template),
         )
+        .route(
+            app::school::roster::UPLOAD_PATH,
+            axum::routing::post(app::school::roster::upload).layer(
+                axum::extract::DefaultBodyLimit::max(security::IMPORT_BODY_LIMIT_BYTES),
+            ),
+        )
+        .route(
+            app::school::roster::TEMPLATE_PATH,
+            get(app::school::roster::template),
+        )
+        // Lists as CSV files for Excel.
+        .route("/desk/export.csv", get(app::school::export::office_list))
+        .route(
+            "/desk/overview/export.csv",
+            get(app::school::export::cohort),
+        )
+        .route(
+            "/desk/departures/export.csv",
+            get(app::school::export::departures),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
         .fallback(leptos_axum::file_and_error_handler_with_context::<

@@ -244,12 +244,14 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
             AppError::BadRequest("提交的内容过大。".to_owned()),
         )
     };
-    // A desk's CSV upload is the one larger body.
-    let limit = if request.uri().path() == app::desk::import::UPLOAD_PATH {
-        IMPORT_BODY_LIMIT_BYTES
-    } else {
-        BODY_LIMIT_BYTES
-    };
+    // A desk's CSV upload and the roster are the larger bodies.
+    let path = request.uri().path();
+    let limit =
+        if path == app::desk::import::UPLOAD_PATH || path == app::school::roster::UPLOAD_PATH {
+            IMPORT_BODY_LIMIT_BYTES
+        } else {
+            BODY_LIMIT_BYTES
+        };
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)

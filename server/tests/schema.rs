@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::{PgPool, SqlitePool};
 
 /// The columns that hold instants: RFC 3339 text on SQLite, `timestamptz` on PostgreSQL.
-const INSTANTS: [(&str, &str); 10] = [
+const INSTANTS: [(&str, &str); 14] = [
     ("audit_log", "at"),
     ("departures", "submitted_at"),
     ("library_records", "card_cancelled_at"),
@@ -22,6 +22,10 @@ const INSTANTS: [(&str, &str); 10] = [
     ("sync_tokens", "created_at"),
     ("sync_tokens", "revoked_at"),
     ("desk_imports", "uploaded_at"),
+    ("students", "deactivated_at"),
+    ("departures", "revoked_at"),
+    ("roster_imports", "uploaded_at"),
+    ("roster_imports", "heartbeat_at"),
 ];
 
 /// Tables that are not Lixiao's schema: the migrators' bookkeeping, and the session
@@ -36,8 +40,9 @@ struct Table {
     uniques: BTreeSet<Vec<String>>,
     /// (columns, referenced table, referenced columns)
     foreign_keys: BTreeSet<(Vec<String>, String, Vec<String>)>,
-    /// Indexes created by CREATE INDEX: (name, columns).
-    indexes: BTreeSet<(String, Vec<String>)>,
+    /// Indexes created by CREATE INDEX: (name, columns, unique, the fingerprint of a
+    /// partial index's WHERE, or "" for a whole-table index).
+    indexes: BTreeSet<(String, Vec<String>, bool, String)>,
     /// One fingerprint per CHECK constraint (see [`check_fingerprint`]), sorted.
     checks: Vec<String>,
     /// name → default value, normalised (`'approved'`, `0`; flags as 0/1).
@@ -320,7 +325,7 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
                 .fetch_all(pool)
                 .await
                 .expect("indexes");
-        for (index, _, origin) in indexes {
+        for (index, unique, origin) in indexes {
             let columns: Vec<(String,)> =
                 sqlx::query_as("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
                     .bind(&index)
@@ -333,7 +338,25 @@ async fn sqlite_schema(pool: &SqlitePool) -> Schema {
                     table.uniques.insert(columns);
                 }
                 "c" => {
-                    table.indexes.insert((index, columns));
+                    let sql: Option<String> = sqlx::query_scalar(
+                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1",
+                    )
+                    .bind(&index)
+                    .fetch_one(pool)
+                    .await
+                    .expect("index sql");
+                    let predicate = sql
+                        .as_deref()
+                        .and_then(|sql| {
+                            sql.to_lowercase()
+                                .split_once(" where ")
+                                .map(|(_, p)| p.to_owned())
+                        })
+                        .map(|predicate| check_fingerprint(&predicate, &table.columns))
+                        .unwrap_or_default();
+                    table
+                        .indexes
+                        .insert((index, columns, unique == 1, predicate));
                 }
                 _ => {} // the primary key's own index
             }
@@ -417,11 +440,14 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
         }
     }
     // Indexes of their own (not those behind a primary key or unique constraint).
-    let indexes: Vec<(String, String, Vec<String>)> = sqlx::query_as(
+    // table, index, columns, unique, the partial index's predicate
+    type Index = (String, String, Vec<String>, bool, Option<String>);
+    let indexes: Vec<Index> = sqlx::query_as(
         "SELECT t.relname::text, i.relname::text,
                 ARRAY(SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY AS k(n, o)
                       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n
-                      ORDER BY k.o)
+                      ORDER BY k.o),
+                x.indisunique, pg_get_expr(x.indpred, x.indrelid)
          FROM pg_index x
          JOIN pg_class i ON i.oid = x.indexrelid
          JOIN pg_class t ON t.oid = x.indrelid
@@ -432,9 +458,12 @@ async fn postgres_schema(pool: &PgPool) -> Schema {
     .fetch_all(pool)
     .await
     .expect("indexes");
-    for (table, index, columns) in indexes {
+    for (table, index, columns, unique, predicate) in indexes {
         if let Some(entry) = schema.get_mut(&table) {
-            entry.indexes.insert((index, columns));
+            let predicate = predicate
+                .map(|predicate| check_fingerprint(&predicate.to_lowercase(), &entry.columns))
+                .unwrap_or_default();
+            entry.indexes.insert((index, columns, unique, predicate));
         }
     }
     schema

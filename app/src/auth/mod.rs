@@ -30,6 +30,8 @@ pub struct Me {
 pub const MAX_PASSWORD_CHARS: usize = 64;
 pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
 const WRONG_CREDENTIALS: &str = "学号或密码错误。";
+/// A student the graduate school's roster no longer lists.
+pub const DEACTIVATED: &str = "您已不在本届研究生离校名单中，无法登录。如有疑问，请联系研究生院。";
 
 /// Checks the shape of a sign-in attempt before any database work.
 pub fn validate_login(student_number: &str, password: &str) -> Result<(), AppError> {
@@ -123,6 +125,11 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             }
             if let Some(account) = account.as_ref().filter(|_| matches) {
                 attempt.succeeded().await?;
+                // Only the right password learns that the student left the cohort.
+                if account.deactivated {
+                    audit(Event::LoginFailed).await?;
+                    return Err(AppError::Conflict(DEACTIVATED.to_owned()));
+                }
                 session::sign_in(&account.login, account.session_generation).await?;
                 let signed_in = Who {
                     actor: Some(account.login.clone()),

@@ -76,9 +76,9 @@ pub async fn signed_in_with(
     let account = accounts::session_state(&state.db, &login).await?;
     let now = crate::clock::unix_now();
     let valid = within_absolute_limit(opened_at, now, state.config.session_max)
-        && account
-            .as_ref()
-            .is_some_and(|account| Some(account.session_generation) == generation);
+        && account.as_ref().is_some_and(|account| {
+            Some(account.session_generation) == generation && !account.deactivated
+        });
     if !valid {
         session.flush().await.map_err(AppError::internal)?;
         return Ok(None);
@@ -136,6 +136,24 @@ pub async fn require_office_with(
     match staff.role.office() {
         Some(office) => Ok((staff, office)),
         None => Err(AppError::Forbidden),
+    }
+}
+
+/// The staff member behind `session` if they have one of `roles`, for a plain axum
+/// handler: what [`require_role`] says in a server function.
+pub async fn require_role_with(
+    state: &AppState,
+    session: Session,
+    roles: &[crate::desk::StaffRole],
+) -> Result<Staff, AppError> {
+    let signed_in = signed_in_with(state, session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let staff = staff_of(signed_in)?;
+    if roles.contains(&staff.role) {
+        Ok(staff)
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

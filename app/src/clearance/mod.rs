@@ -16,14 +16,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 use model::ClearanceFacts;
-use submission::Departure;
-pub use submission::SubmittedRef;
+pub use submission::{DepartureSummary, Revocation, SlipView, SubmittedRef};
 
 /// What the clearance page needs: the facts, and the submission if there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClearanceView {
     pub facts: ClearanceFacts,
+    /// The active departure.
     pub submitted: Option<SubmittedRef>,
+    /// With no active departure: the last one the graduate school revoked.
+    pub revoked: Option<Revocation>,
     /// 变更记录 of all four offices, newest first, offices named instead of staff.
     pub history: Vec<model::HistoryEntry>,
 }
@@ -44,13 +46,14 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state).await?;
-            let (facts, submitted) = clearance::load(&state.db, &number)
+            let (facts, departures) = clearance::load(&state.db, &number)
                 .await?
                 .ok_or(AppError::NotFound)?;
             let history = offices::history(&state.db, &number, None, false).await?;
             Ok(ClearanceView {
                 facts,
-                submitted,
+                submitted: departures.submitted,
+                revoked: departures.revoked,
                 history,
             })
         }
@@ -107,9 +110,8 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
             let date = crate::clock::beijing(now)
                 .format(time::macros::format_description!("[year][month][day]"))
                 .map_err(AppError::internal)?;
-            let slip = submission::slip_number(&date, &number);
             let who = session::acting(&number);
-            match clearance::submit(&state.db, &number, now, &slip, &who).await? {
+            match clearance::submit(&state.db, &number, now, &date, &who).await? {
                 SubmitOutcome::Submitted(submitted) => {
                     leptos_axum::redirect("/clearance");
                     Ok(submitted)
@@ -127,15 +129,37 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
     )
 }
 
-/// The signed-in student's submitted departure, as frozen at submission.
+/// One of the signed-in student's departures, as frozen at submission: the one with
+/// `slip_number` (of this student only), or with none given, the active one.
 #[server(prefix = "/api", endpoint = "departure")]
-pub async fn get_departure() -> Result<Option<Departure>, AppError> {
+pub async fn get_departure(slip_number: Option<String>) -> Result<Option<SlipView>, AppError> {
     use crate::{auth::session, db::clearance, error::respond, state::AppState};
     respond(
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state).await?;
-            Ok(clearance::find_departure(&state.db, &number).await?)
+            let slip = slip_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|slip| !slip.is_empty());
+            if slip.is_some_and(|slip| slip.chars().count() > 64) {
+                return Ok(None);
+            }
+            Ok(clearance::find_departure(&state.db, &number, slip).await?)
+        }
+        .await,
+    )
+}
+
+/// 已完成事项: every departure of the signed-in student, revoked ones marked.
+#[server(prefix = "/api", endpoint = "departures")]
+pub async fn get_departures() -> Result<Vec<DepartureSummary>, AppError> {
+    use crate::{auth::session, db::clearance, error::respond, state::AppState};
+    respond(
+        async {
+            let state = AppState::from_context()?;
+            let number = session::require_student(&state).await?;
+            Ok(clearance::departures_of(&state.db, &number).await?)
         }
         .await,
     )

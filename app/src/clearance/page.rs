@@ -61,7 +61,7 @@ fn Clearance(
                 <h2 id="offices-title" class="band">"离校审核事项"</h2>
                 {offices}
             </section>
-            <SubmitSection submitted=view.submitted blocked submit />
+            <SubmitSection submitted=view.submitted revoked=view.revoked blocked submit />
             <HistorySection history />
         </article>
     }
@@ -419,6 +419,8 @@ fn FinanceDetails(arrears: Vec<Arrear>) -> impl IntoView {
 #[component]
 fn SubmitSection(
     submitted: Option<super::SubmittedRef>,
+    /// The last revoked departure, when there is no active one.
+    revoked: Option<super::Revocation>,
     /// Why the gate is closed, or `None` when all four offices pass.
     blocked: Option<String>,
     submit: ServerAction<SubmitDeparture>,
@@ -441,6 +443,15 @@ fn SubmitSection(
     view! {
         <section class="submit" aria-labelledby="submit-title">
             <h2 id="submit-title" class="band">"提交离校流程"</h2>
+            {revoked.map(|revoked| view! {
+                <p class="notice error" role="status">
+                    {format!(
+                        "您此前提交的离校流程已于 {} 被研究生院撤销。原因：{}。原离校流程单已作废；四个事项全部通过后，可以重新提交。",
+                        revoked.at,
+                        revoked.reason.trim_end_matches('。'),
+                    )}
+                </p>
+            })}
             {blocked.map(|message| view! { <p class="notice warning">{message}</p> })}
             <ActionError action=submit />
             <ActionForm action=submit>

@@ -3,17 +3,27 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::{
-    get_departure,
+    Revocation, get_departure, get_departures,
     page::{BasicInfoSection, office_sections},
     submission::Departure,
 };
 use crate::layout::ErrorPanel;
 
+/// The slip's address: the active departure's, or a named (revoked) one's.
+fn slip_link(slip_number: &str, active: bool) -> String {
+    if active {
+        "/completed/slip".to_owned()
+    } else {
+        format!("/completed/slip?n={slip_number}")
+    }
+}
+
 #[component]
 pub fn CompletedPage() -> impl IntoView {
-    let departure = Resource::new(|| (), |_| get_departure());
+    let departures = Resource::new(|| (), |_| get_departures());
     view! {
         <Title text="已完成事项" />
         <section class="card" aria-labelledby="centre-title">
@@ -25,20 +35,32 @@ pub fn CompletedPage() -> impl IntoView {
             <h2>"已完成事项"</h2>
             <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
                 {move || Suspend::new(async move {
-                    match departure.await {
-                        Ok(Some(departure)) => view! {
+                    match departures.await {
+                        Ok(list) if !list.is_empty() => view! {
                             <ul class="done-list">
-                                <li>
-                                    <div class="done-title">"研究生离校信息查询"</div>
-                                    <div class="done-meta">
-                                        "提交时间：" {departure.submitted_at} " · 流程单号：" {departure.slip_number}
-                                    </div>
-                                    <a class="button primary" href="/completed/slip">"查看并打印"</a>
-                                </li>
+                                {list.into_iter().map(|departure| {
+                                    let active = departure.revoked.is_none();
+                                    let link = slip_link(&departure.slip_number, active);
+                                    view! {
+                                        <li class:revoked=!active>
+                                            <div class="done-title">
+                                                "研究生离校信息查询"
+                                                {(!active).then(|| view! { <span class="badge fail">"已撤销"</span> })}
+                                            </div>
+                                            <div class="done-meta">
+                                                "提交时间：" {departure.submitted_at} " · 流程单号：" {departure.slip_number}
+                                            </div>
+                                            {departure.revoked.map(|revoked| view! { <RevokedNote revoked /> })}
+                                            <a class="button primary" href=link>
+                                                {if active { "查看并打印" } else { "查看" }}
+                                            </a>
+                                        </li>
+                                    }
+                                }).collect_view()}
                             </ul>
                         }
                         .into_any(),
-                        Ok(None) => view! {
+                        Ok(_) => view! {
                             <p class="muted">"暂无已完成事项。提交离校流程后，可在此查看并打印离校流程单。"</p>
                         }
                         .into_any(),
@@ -50,20 +72,33 @@ pub fn CompletedPage() -> impl IntoView {
     }
 }
 
+/// That the graduate school revoked a departure: when and why.
+#[component]
+pub fn RevokedNote(revoked: Revocation) -> impl IntoView {
+    view! {
+        <p class="notice error revoked-note">
+            {format!("研究生院已于 {} 撤销此离校流程。原因：{}", revoked.at, revoked.reason)}
+        </p>
+    }
+}
+
 #[component]
 pub fn SlipPage() -> impl IntoView {
-    let departure = Resource::new(|| (), |_| get_departure());
+    let query = use_query_map();
+    let named = move || query.read().get("n").filter(|n| !n.is_empty());
+    let departure = Resource::new(named, get_departure);
     view! {
         <Title text="离校流程单" />
         <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match departure.await {
-                    Ok(Some(departure)) => view! { <Slip departure /> }.into_any(),
+                    Ok(Some(slip)) => view! { <Slip departure=slip.departure revoked=slip.revoked /> }.into_any(),
                     Ok(None) => view! {
                         <section class="card">
                             <h1>"离校流程单"</h1>
-                            <p>"您尚未提交离校流程。四个事项全部通过并提交后，即可打印离校流程单。"</p>
+                            <p>"您没有有效的离校流程。四个事项全部通过并提交后，即可打印离校流程单。"</p>
                             <p><a href="/clearance">"前往研究生离校信息查询"</a></p>
+                            <p><a href="/completed">"查看已完成事项"</a></p>
                         </section>
                     }
                     .into_any(),
@@ -75,15 +110,23 @@ pub fn SlipPage() -> impl IntoView {
 }
 
 #[component]
-fn Slip(departure: Departure) -> impl IntoView {
+fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
     let facts = departure.facts;
     let offices = office_sections(departure.verdicts, &facts, None);
+    let is_revoked = revoked.is_some();
     view! {
         <div class="slip-tools no-print">
             <a href="/completed">"返回已完成事项"</a>
-            <PrintButton />
+            {(!is_revoked).then(|| view! { <PrintButton /> })}
         </div>
-        <article class="card slip" aria-labelledby="slip-title">
+        <article class="card slip" class:revoked=is_revoked aria-labelledby="slip-title">
+            {revoked.map(|revoked| view! {
+                <div class="slip-revoked" role="alert">
+                    <p class="slip-revoked-mark">"已撤销 · 作废"</p>
+                    <RevokedNote revoked />
+                    <p>"此离校流程单已作废，不能用于领取毕业证、学位证。"</p>
+                </div>
+            })}
             <header class="slip-head">
                 <p class="slip-org">"中国矿业大学"</p>
                 <h1 id="slip-title">"研究生离校流程单"</h1>
@@ -99,7 +142,7 @@ fn Slip(departure: Departure) -> impl IntoView {
                 {offices}
             </section>
             <p class="slip-note">
-                "研究生凭此离校流程单领取毕业证、学位证（具体安排以研究生院网站公布为准）。"
+                "研究生凭打印出的离校流程单领取毕业证学位证（具体安排将于近期在研究生院网站公布）。"
             </p>
         </article>
     }

@@ -23,7 +23,38 @@ pub struct Departure {
     pub verdicts: Vec<Verdict>,
 }
 
-/// The slip number: fixed by the submission date and the student, who submits once.
-pub fn slip_number(submitted_on_yyyymmdd: &str, student_number: &str) -> String {
-    format!("LX{submitted_on_yyyymmdd}{student_number}")
+/// The slip number: fixed by the submission date and the student. A student has one
+/// active departure at a time; after a revocation the next one (`nth` 2, 3 …) gets its
+/// own number.
+pub fn slip_number(submitted_on_yyyymmdd: &str, student_number: &str, nth: u32) -> String {
+    if nth <= 1 {
+        format!("LX{submitted_on_yyyymmdd}{student_number}")
+    } else {
+        format!("LX{submitted_on_yyyymmdd}{student_number}-{nth}")
+    }
+}
+
+/// That the graduate school revoked a departure, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    /// Beijing time as shown, `YYYY-MM-DD HH:MM:SS`.
+    pub at: String,
+    /// The staff login; `None` where the viewer is the student (who sees 研究生院).
+    pub by: Option<String>,
+    pub reason: String,
+}
+
+/// One of a student's departures, for 已完成事项.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartureSummary {
+    pub slip_number: String,
+    pub submitted_at: String,
+    pub revoked: Option<Revocation>,
+}
+
+/// A slip to show: the departure as frozen, and whether it was revoked since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlipView {
+    pub departure: Departure,
+    pub revoked: Option<Revocation>,
 }

@@ -10,6 +10,8 @@ pub struct Account {
     pub password_hash: String,
     pub session_generation: i64,
     pub must_change_password: bool,
+    /// A student removed from the cohort (the graduate school's roster): cannot sign in.
+    pub deactivated: bool,
 }
 
 /// What a session is checked against on every call.
@@ -19,6 +21,8 @@ pub struct SessionState {
     pub student_number: Option<String>,
     pub must_change_password: bool,
     pub session_generation: i64,
+    /// A student removed from the cohort: every session of theirs ends.
+    pub deactivated: bool,
 }
 
 pub async fn find(db: &Db, login: &str) -> Result<Option<Account>, sqlx::Error> {
@@ -113,20 +117,25 @@ for_each_backend! {
     }
 
     pub(crate) async fn find(pool: &Pool, login: &str) -> Result<Option<Account>, sqlx::Error> {
-        let row: Option<(String, String, String, i64, bool)> = sqlx::query_as(
-            "SELECT login, role, password_hash, session_generation, must_change_password
-             FROM accounts WHERE login = $1",
+        let row: Option<(String, String, String, i64, bool, bool)> = sqlx::query_as(
+            "SELECT a.login, a.role, a.password_hash, a.session_generation, a.must_change_password,
+                    s.deactivated_at IS NOT NULL
+             FROM accounts a LEFT JOIN students s ON s.student_number = a.student_number
+             WHERE a.login = $1",
         )
         .bind(login)
         .fetch_optional(pool)
         .await?;
         Ok(row.map(
-            |(login, role, password_hash, session_generation, must_change_password)| Account {
-                login,
-                role,
-                password_hash,
-                session_generation,
-                must_change_password,
+            |(login, role, password_hash, session_generation, must_change_password, deactivated)| {
+                Account {
+                    login,
+                    role,
+                    password_hash,
+                    session_generation,
+                    must_change_password,
+                    deactivated,
+                }
             },
         ))
     }
@@ -135,19 +144,24 @@ for_each_backend! {
         pool: &Pool,
         login: &str,
     ) -> Result<Option<SessionState>, sqlx::Error> {
-        let row: Option<(String, Option<String>, bool, i64)> = sqlx::query_as(
-            "SELECT role, student_number, must_change_password, session_generation
-             FROM accounts WHERE login = $1",
+        let row: Option<(String, Option<String>, bool, i64, bool)> = sqlx::query_as(
+            "SELECT a.role, a.student_number, a.must_change_password, a.session_generation,
+                    s.deactivated_at IS NOT NULL
+             FROM accounts a LEFT JOIN students s ON s.student_number = a.student_number
+             WHERE a.login = $1",
         )
         .bind(login)
         .fetch_optional(pool)
         .await?;
         Ok(row.map(
-            |(role, student_number, must_change_password, session_generation)| SessionState {
-                role,
-                student_number,
-                must_change_password,
-                session_generation,
+            |(role, student_number, must_change_password, session_generation, deactivated)| {
+                SessionState {
+                    role,
+                    student_number,
+                    must_change_password,
+                    session_generation,
+                    deactivated,
+                }
             },
         ))
     }

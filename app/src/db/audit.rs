@@ -23,6 +23,8 @@ pub enum Event {
     LibraryCardCancellationRefused,
     PasswordReset,
     StaffAccountCreated,
+    DepartureRevoked,
+    RosterImported,
 }
 
 impl Event {
@@ -42,6 +44,8 @@ impl Event {
             Event::LibraryCardCancellationRefused => "library_card_cancellation_refused",
             Event::PasswordReset => "password_reset",
             Event::StaffAccountCreated => "staff_account_created",
+            Event::DepartureRevoked => "departure_revoked",
+            Event::RosterImported => "roster_imported",
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::clearance::{
         LibraryThesisStatus,
     },
     rules::{self, CardRefusal, Office, Verdict},
-    submission::{Departure, SubmittedRef},
+    submission::{self, Departure, DepartureSummary, Revocation, SlipView, SubmittedRef},
 };
 
 /// Money is stored as integer fen; this is the one place it becomes yuan.
@@ -22,12 +22,20 @@ pub fn fen_to_yuan(fen: i64) -> Decimal {
     Decimal::new(fen, 2)
 }
 
-/// The facts and the submission (if any), read in one transaction so they agree.
+/// What the clearance page shows of the student's departures: the active one, or else
+/// the last revocation (the student may submit again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DepartureState {
+    pub submitted: Option<SubmittedRef>,
+    pub revoked: Option<Revocation>,
+}
+
+/// The facts and the departures, read in one transaction so they agree.
 /// `None` if there is no such student.
 pub async fn load(
     db: &Db,
     student_number: &str,
-) -> Result<Option<(ClearanceFacts, Option<SubmittedRef>)>, sqlx::Error> {
+) -> Result<Option<(ClearanceFacts, DepartureState)>, sqlx::Error> {
     on_backend!(db, load(student_number))
 }
 
@@ -58,24 +66,87 @@ pub enum SubmitOutcome {
 
 /// 提交离校流程: re-evaluates the four offices from the database under the student's
 /// lock and records the departure with a frozen snapshot and its audit row, all in one
-/// transaction. "Once" is the UNIQUE constraint on departures.student_number, not a
-/// check made beforehand.
+/// transaction. "Once" is the partial unique index `departures_one_active_per_student`
+/// (one departure not revoked per student), not a check made beforehand. The slip
+/// number is made from `slip_date` (YYYYMMDD, Beijing) and how many departures the
+/// student has had.
 pub async fn submit(
     db: &Db,
     student_number: &str,
     now: time::OffsetDateTime,
-    slip_number: &str,
+    slip_date: &str,
     who: &Who,
 ) -> Result<SubmitOutcome, sqlx::Error> {
-    on_backend!(db, submit(student_number, now, slip_number, who))
+    on_backend!(db, submit(student_number, now, slip_date, who))
 }
 
-/// The submitted departure with its frozen snapshot, for 已完成事项 and the slip.
+/// A departure of the student with its frozen snapshot, for the slip: the one named by
+/// `slip_number` (only if it is this student's), or else the active one.
 pub async fn find_departure(
     db: &Db,
     student_number: &str,
-) -> Result<Option<Departure>, sqlx::Error> {
-    on_backend!(db, find_departure(student_number))
+    slip_number: Option<&str>,
+) -> Result<Option<SlipView>, sqlx::Error> {
+    on_backend!(db, find_departure(student_number, slip_number))
+}
+
+/// Every departure of the student, the newest first, for 已完成事项.
+pub async fn departures_of(
+    db: &Db,
+    student_number: &str,
+) -> Result<Vec<DepartureSummary>, sqlx::Error> {
+    on_backend!(db, departures_of(student_number))
+}
+
+pub enum RevokeOutcome {
+    /// Revoked; the student's number.
+    Revoked(String),
+    AlreadyRevoked,
+    NotFound,
+}
+
+/// 撤销: the graduate school revokes the departure `slip_number`, with a reason, under
+/// the student's lock; the audit row is part of the same transaction. The departure and
+/// its snapshot stay; the student may submit again once all four offices pass.
+pub async fn revoke(
+    db: &Db,
+    slip_number: &str,
+    reason: &str,
+    now: time::OffsetDateTime,
+    who: &Who,
+) -> Result<RevokeOutcome, sqlx::Error> {
+    on_backend!(db, revoke(slip_number, reason, now, who))
+}
+
+/// A revocation as the student sees it: the graduate school, not the clerk.
+fn for_student(revocation: Option<Revocation>) -> Option<Revocation> {
+    revocation.map(|revocation| Revocation {
+        by: None,
+        ..revocation
+    })
+}
+
+/// A departure's snapshot and its revocation columns, as read.
+type SlipRow = (String, Option<Instant>, Option<String>, Option<String>);
+/// A departure's slip number, submission time and revocation columns, as read.
+type SummaryRow = (
+    String,
+    Instant,
+    Option<Instant>,
+    Option<String>,
+    Option<String>,
+);
+
+fn revocation(
+    at: Option<Instant>,
+    by: Option<String>,
+    reason: Option<String>,
+) -> Option<Revocation> {
+    Some(Revocation {
+        at: at?.beijing_display(),
+        by: Some(by?),
+        reason: reason?,
+    })
 }
 
 for_each_backend! {
@@ -170,22 +241,38 @@ for_each_backend! {
     pub(crate) async fn load(
         pool: &Pool,
         student_number: &str,
-    ) -> Result<Option<(ClearanceFacts, Option<SubmittedRef>)>, sqlx::Error> {
+    ) -> Result<Option<(ClearanceFacts, DepartureState)>, sqlx::Error> {
         let mut tx = dialect::begin_read(pool).await?;
         let Some(facts) = load_facts(&mut tx, student_number).await? else {
             return Ok(None);
         };
         let submitted = find_submitted(&mut tx, student_number).await?;
+        let revoked = match submitted {
+            Some(_) => None,
+            None => {
+                let last: Option<(Option<Instant>, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT revoked_at, revoked_by, revoke_reason FROM departures
+                     WHERE student_number = $1 AND revoked_at IS NOT NULL
+                     ORDER BY revoked_at DESC, id DESC LIMIT 1",
+                )
+                .bind(student_number)
+                .fetch_optional(&mut *tx)
+                .await?;
+                for_student(last.and_then(|(at, by, reason)| revocation(at, by, reason)))
+            }
+        };
         tx.commit().await?;
-        Ok(Some((facts, submitted)))
+        Ok(Some((facts, DepartureState { submitted, revoked })))
     }
 
+    /// The student's active departure.
     async fn find_submitted(
         conn: &mut Conn,
         student_number: &str,
     ) -> Result<Option<SubmittedRef>, sqlx::Error> {
         let row: Option<(String, Instant)> = sqlx::query_as(
-            "SELECT slip_number, submitted_at FROM departures WHERE student_number = $1",
+            "SELECT slip_number, submitted_at FROM departures
+             WHERE student_number = $1 AND revoked_at IS NULL",
         )
         .bind(student_number)
         .fetch_optional(&mut *conn)
@@ -258,7 +345,7 @@ for_each_backend! {
         pool: &Pool,
         student_number: &str,
         now: time::OffsetDateTime,
-        slip_number: &str,
+        slip_date: &str,
         who: &Who,
     ) -> Result<SubmitOutcome, sqlx::Error> {
         let submitted_at = Instant::new(now);
@@ -268,18 +355,26 @@ for_each_backend! {
         let Some(facts) = load_facts(&mut tx, student_number).await? else {
             return Ok(SubmitOutcome::NoSuchStudent);
         };
-        let verdicts = rules::verdicts(&facts);
-        if rules::gate(&verdicts).is_err() {
-            // An earlier submission matters more to the student than today's facts.
-            let outcome = if find_submitted(&mut tx, student_number).await?.is_some() {
-                SubmitOutcome::AlreadySubmitted
-            } else {
-                SubmitOutcome::GateClosed(verdicts.to_vec())
-            };
+        // An active departure matters more to the student than today's facts.
+        if find_submitted(&mut tx, student_number).await?.is_some() {
             audit::record_in(&mut tx, now, Event::DepartureRefused, who).await?;
             tx.commit().await?;
-            return Ok(outcome);
+            return Ok(SubmitOutcome::AlreadySubmitted);
         }
+        let verdicts = rules::verdicts(&facts);
+        if rules::gate(&verdicts).is_err() {
+            audit::record_in(&mut tx, now, Event::DepartureRefused, who).await?;
+            tx.commit().await?;
+            return Ok(SubmitOutcome::GateClosed(verdicts.to_vec()));
+        }
+        let earlier: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM departures WHERE student_number = $1")
+                .bind(student_number)
+                .fetch_one(&mut *tx)
+                .await?;
+        let nth = u32::try_from(earlier).unwrap_or(u32::MAX - 1) + 1;
+        let slip_number = submission::slip_number(slip_date, student_number, nth);
+        let slip_number = slip_number.as_str();
         let departure = Departure {
             slip_number: slip_number.to_owned(),
             submitted_at: submitted_at.to_rfc3339(),
@@ -304,8 +399,12 @@ for_each_backend! {
         .await;
         match inserted {
             Ok(_) => insert.commit().await?,
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                // Another request won the race: nothing of this one is kept but the refusal.
+            Err(sqlx::Error::Database(error))
+                if dialect::violates(error.as_ref(), "departures_one_active_per_student") =>
+            {
+                // Another request won the race: nothing of this one is kept but the
+                // refusal. (Any other violation, a slip number taken say, is an error,
+                // never "already submitted".)
                 insert.rollback().await?;
                 audit::record_in(&mut tx, now, Event::DepartureRefused, who).await?;
                 tx.commit().await?;
@@ -324,21 +423,89 @@ for_each_backend! {
     pub(crate) async fn find_departure(
         pool: &Pool,
         student_number: &str,
-    ) -> Result<Option<Departure>, sqlx::Error> {
-        let frozen: Option<String> =
-            sqlx::query_scalar("SELECT snapshot FROM departures WHERE student_number = $1")
-                .bind(student_number)
+        slip_number: Option<&str>,
+    ) -> Result<Option<SlipView>, sqlx::Error> {
+        let row: Option<SlipRow> = sqlx::query_as(
+            "SELECT snapshot, revoked_at, revoked_by, revoke_reason FROM departures
+             WHERE student_number = $1
+               AND (($2 = '' AND revoked_at IS NULL) OR slip_number = $2)",
+        )
+        .bind(student_number)
+        .bind(slip_number.unwrap_or(""))
+        .fetch_optional(pool)
+        .await?;
+        row.map(|(json, at, by, reason)| {
+            let mut departure =
+                snapshot::thaw(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            // Stored in UTC (or, in snapshots frozen before that rule, in Beijing time).
+            departure.submitted_at = crate::clock::beijing_display(&departure.submitted_at);
+            Ok(SlipView {
+                departure,
+                revoked: for_student(revocation(at, by, reason)),
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn departures_of(
+        pool: &Pool,
+        student_number: &str,
+    ) -> Result<Vec<DepartureSummary>, sqlx::Error> {
+        let rows: Vec<SummaryRow> =
+            sqlx::query_as(
+                "SELECT slip_number, submitted_at, revoked_at, revoked_by, revoke_reason
+                 FROM departures WHERE student_number = $1
+                 ORDER BY revoked_at IS NOT NULL, submitted_at DESC, id DESC",
+            )
+            .bind(student_number)
+            .fetch_all(pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(slip_number, submitted_at, at, by, reason)| DepartureSummary {
+                slip_number,
+                submitted_at: submitted_at.beijing_display(),
+                revoked: for_student(revocation(at, by, reason)),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn revoke(
+        pool: &Pool,
+        slip_number: &str,
+        reason: &str,
+        now: time::OffsetDateTime,
+        who: &Who,
+    ) -> Result<RevokeOutcome, sqlx::Error> {
+        let student: Option<String> =
+            sqlx::query_scalar("SELECT student_number FROM departures WHERE slip_number = $1")
+                .bind(slip_number)
                 .fetch_optional(pool)
                 .await?;
-        frozen
-            .map(|json| {
-                let mut departure =
-                    snapshot::thaw(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-                // Stored in UTC (or, in snapshots frozen before that rule, in Beijing time).
-                departure.submitted_at = crate::clock::beijing_display(&departure.submitted_at);
-                Ok(departure)
-            })
-            .transpose()
+        let Some(student) = student else {
+            return Ok(RevokeOutcome::NotFound);
+        };
+        let mut tx = dialect::begin_for_student(pool, &student).await?;
+        let revoked = sqlx::query(
+            "UPDATE departures SET revoked_at = $1, revoked_by = $2, revoke_reason = $3
+             WHERE slip_number = $4 AND revoked_at IS NULL",
+        )
+        .bind(Instant::new(now))
+        .bind(who.actor.as_deref().unwrap_or(""))
+        .bind(reason)
+        .bind(slip_number)
+        .execute(&mut *tx)
+        .await?;
+        if revoked.rows_affected() == 0 {
+            return Ok(RevokeOutcome::AlreadyRevoked);
+        }
+        let who = Who {
+            subject: Some(student.clone()),
+            ..who.clone()
+        };
+        audit::record_in(&mut tx, now, Event::DepartureRevoked, &who).await?;
+        tx.commit().await?;
+        Ok(RevokeOutcome::Revoked(student))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::{
         rules::{self, Office},
     },
     desk::{DeskList, DeskQuery, DeskRow, PAGE_SIZE, RowStatus},
+    school::{CohortRow, OfficeStanding},
 };
 
 pub async fn list(
@@ -21,6 +22,13 @@ pub async fn list(
     status: Option<RowStatus>,
 ) -> Result<DeskList, sqlx::Error> {
     on_backend!(db, list(office, query, status))
+}
+
+/// Every student in the cohort with all four offices' verdicts (in [`Office::ALL`]
+/// order) and the active departure's slip number, read in one snapshot: the graduate
+/// school's overview, judged by the same rules as every page.
+pub async fn cohort(db: &Db) -> Result<Vec<CohortRow>, sqlx::Error> {
+    on_backend!(db, cohort())
 }
 
 /// Every student the filters match (all pages), with the office record's version: the
@@ -69,20 +77,21 @@ type Row = (
     Option<i64>,    // the office record's version (none: 0)
 );
 
-/// The search, college and grade filters, with their parameters at $1..$4 …
-const FILTERS: &str =
-    "($1 = '' OR s.student_number LIKE $2 ESCAPE '\\' OR s.name LIKE $2 ESCAPE '\\')
+/// The search, college and grade filters, with their parameters at $1..$4 (students
+/// removed from the cohort are never listed) …
+const FILTERS: &str = "s.deactivated_at IS NULL
+       AND ($1 = '' OR s.student_number LIKE $2 ESCAPE '\\' OR s.name LIKE $2 ESCAPE '\\')
        AND ($3 = '' OR s.college = $3)
        AND ($4 = '' OR s.grade = $4)";
 
 /// … and at $2..$5 (after the office).
-const FILTERS_FROM_2: &str =
-    "($2 = '' OR s.student_number LIKE $3 ESCAPE '\\' OR s.name LIKE $3 ESCAPE '\\')
+const FILTERS_FROM_2: &str = "s.deactivated_at IS NULL
+       AND ($2 = '' OR s.student_number LIKE $3 ESCAPE '\\' OR s.name LIKE $3 ESCAPE '\\')
        AND ($4 = '' OR s.college = $4)
        AND ($5 = '' OR s.grade = $5)";
 
 /// The LIKE pattern of a name search, its wildcards taken literally.
-fn like(q: &str) -> String {
+pub(crate) fn like(q: &str) -> String {
     format!(
         "%{}%",
         q.replace('\\', "\\\\")
@@ -122,8 +131,9 @@ fn facts_sql(office: Office) -> &'static str {
     }
 }
 
-/// The office's verdict and summary of one row, by the same rules as everywhere.
-fn judge(office: Office, row: &Row) -> (RowStatus, String) {
+/// The office's verdict (its state, its summary, whether it passes) of one row, by the
+/// same rules as everywhere.
+fn judge(office: Office, row: &Row) -> (RowStatus, String, bool) {
     let (number, name, _, _, standing, reported_at, verdict, reason, _, a, b, c, d, e, has, _) =
         row;
     let mut state = match standing.as_deref().and_then(Standing::from_code) {
@@ -221,7 +231,7 @@ fn judge(office: Office, row: &Row) -> (RowStatus, String) {
         }
         _ => super::offices::summary(office, &facts),
     };
-    (RowStatus::of(&verdict), summary)
+    (RowStatus::of(&verdict), summary, verdict.passed())
 }
 
 for_each_backend! {
@@ -256,13 +266,13 @@ for_each_backend! {
                 (rows, total, page, pages)
             }
         };
-        let rows = rows.into_iter().map(|(row, _)| row).collect();
+        let rows = rows.into_iter().map(|(row, _, _)| row).collect();
         let colleges: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT college FROM students ORDER BY college")
+            sqlx::query_scalar("SELECT DISTINCT college FROM students WHERE deactivated_at IS NULL ORDER BY college")
                 .fetch_all(&mut *tx)
                 .await?;
         let grades: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT grade FROM students ORDER BY grade")
+            sqlx::query_scalar("SELECT DISTINCT grade FROM students WHERE deactivated_at IS NULL ORDER BY grade")
                 .fetch_all(&mut *tx)
                 .await?;
         tx.commit().await?;
@@ -278,7 +288,7 @@ for_each_backend! {
         let mut tx = dialect::begin_read(pool).await?;
         let rows = rows(&mut tx, office, query, status, None).await?;
         tx.commit().await?;
-        Ok(rows)
+        Ok(rows.into_iter().map(|(row, version, _)| (row, version)).collect())
     }
 
     /// How many students the search, college and grade filters match.
@@ -301,12 +311,13 @@ for_each_backend! {
         query: &DeskQuery,
         status: Option<RowStatus>,
         page: Option<(usize, usize)>,
-    ) -> Result<Vec<(DeskRow, i64)>, sqlx::Error> {
+    ) -> Result<Vec<(DeskRow, i64, bool)>, sqlx::Error> {
         let q = query.q.trim();
         let sql = format!(
             "SELECT s.student_number, s.name, s.college, s.grade,
                     o.standing, o.reported_at, o.override_verdict, o.override_reason,
-                    EXISTS (SELECT 1 FROM departures d WHERE d.student_number = s.student_number),
+                    EXISTS (SELECT 1 FROM departures d
+                            WHERE d.student_number = s.student_number AND d.revoked_at IS NULL),
                     f.a, f.b, f.c, f.d, f.e, f.fs IS NOT NULL, o.version
              FROM students s
              LEFT JOIN office_states o ON o.student_number = s.student_number AND o.office = $1
@@ -332,7 +343,7 @@ for_each_backend! {
         Ok(rows
             .iter()
             .filter_map(|row| {
-                let (row_status, summary) = judge(office, row);
+                let (row_status, summary, passed) = judge(office, row);
                 if status.is_some_and(|wanted| wanted != row_status) {
                     return None;
                 }
@@ -347,8 +358,46 @@ for_each_backend! {
                         submitted: row.8,
                     },
                     row.15.unwrap_or(0),
+                    passed,
                 ))
             })
             .collect())
+    }
+
+    pub(crate) async fn cohort(pool: &Pool) -> Result<Vec<CohortRow>, sqlx::Error> {
+        let mut tx = dialect::begin_read(pool).await?;
+        let mut offices = Vec::with_capacity(4);
+        for office in Office::ALL {
+            offices.push(rows(&mut tx, office, &DeskQuery::default(), None, None).await?);
+        }
+        let departures: Vec<(String, String)> = sqlx::query_as(
+            "SELECT student_number, slip_number FROM departures WHERE revoked_at IS NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut slips: std::collections::HashMap<String, String> = departures.into_iter().collect();
+        // Every office's list holds the same students in the same (学号) order.
+        let mut offices = offices.into_iter().map(Vec::into_iter).collect::<Vec<_>>();
+        let mut cohort = Vec::new();
+        while let Some((first, _, passed)) = offices[0].next() {
+            let mut standings = vec![OfficeStanding { status: first.status, summary: first.summary.clone(), passed }];
+            for list in offices.iter_mut().skip(1) {
+                let (row, _, passed) = list.next().ok_or(sqlx::Error::RowNotFound)?;
+                if row.student_number != first.student_number {
+                    return Err(sqlx::Error::Protocol("the offices' lists disagree".to_owned()));
+                }
+                standings.push(OfficeStanding { status: row.status, summary: row.summary, passed });
+            }
+            cohort.push(CohortRow {
+                slip_number: slips.remove(&first.student_number),
+                student_number: first.student_number,
+                name: first.name,
+                college: first.college,
+                grade: first.grade,
+                offices: standings,
+            });
+        }
+        Ok(cohort)
     }
 }

@@ -134,6 +134,11 @@ pub async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>
     Ok(tx)
 }
 
+/// Whether `error` breaks the unique index or constraint `name`.
+pub fn violates(error: &dyn sqlx::error::DatabaseError, name: &str) -> bool {
+    error.is_unique_violation() && error.constraint() == Some(name)
+}
+
 /// The advisory lock key of batch writes (any constant no other code uses).
 const BATCH_WRITE_LOCK: i64 = 0x6c69_7869_616f; // "lixiao"
 /// Locks one student inside a write transaction (a batch), as `begin_for_student` does.

@@ -87,6 +87,18 @@ pub async fn lock_student(
     Ok(())
 }
 
+/// Whether `error` breaks the unique index `name`. SQLite's message names the columns,
+/// not the index ("UNIQUE constraint failed: departures.student_number"), so the indexes
+/// Lixiao tells apart are listed here with their columns.
+pub fn violates(error: &dyn sqlx::error::DatabaseError, name: &str) -> bool {
+    let columns = match name {
+        "departures_one_active_per_student" => "departures.student_number",
+        "departures_slip_number_unique" => "departures.slip_number",
+        _ => return false,
+    };
+    error.is_unique_violation() && error.message() == format!("UNIQUE constraint failed: {columns}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,10 +265,11 @@ mod tests {
             .await
             .expect("snapshot");
         assert!(stored.contains("\"submitted_at\":\"2020-06-09 10:21:37\""));
-        let departure = db::clearance::find_departure(&db, "2020100004")
+        let departure = db::clearance::find_departure(&db, "2020100004", None)
             .await
             .expect("reads")
-            .expect("exists");
+            .expect("exists")
+            .departure;
         assert_eq!(departure.submitted_at, "2020-06-09 10:21:37");
         assert_eq!(departure.facts.basic.name, "刘洋");
         let (facts, submitted) = db::clearance::load(&db, "2020100004")
@@ -264,7 +277,7 @@ mod tests {
             .expect("loads")
             .expect("student");
         assert_eq!(
-            submitted.expect("submitted").submitted_at,
+            submitted.submitted.expect("submitted").submitted_at,
             "2020-06-09 10:21:37",
             "the converted UTC time shows as the same Beijing time"
         );
@@ -352,10 +365,11 @@ mod tests {
         let library = facts.library.expect("library record");
         assert_eq!(library.thesis.label(), "已提交");
         assert_eq!(facts.basic.gender.label(), "男");
-        let slip = db::clearance::find_departure(&db, "2020100004")
+        let slip = db::clearance::find_departure(&db, "2020100004", None)
             .await
             .expect("reads")
-            .expect("exists");
+            .expect("exists")
+            .departure;
         assert_eq!(slip.submitted_at, "2020-06-09 10:21:37");
         assert_eq!(slip.facts.basic.gender.label(), "女");
     }

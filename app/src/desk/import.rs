@@ -106,7 +106,7 @@ pub async fn desk_import_apply(
 mod server {
     use axum::{
         extract::{Multipart, State},
-        http::{HeaderValue, StatusCode, header},
+        http::{HeaderValue, header},
         response::{IntoResponse, Redirect, Response},
     };
     use tower_sessions::Session;
@@ -241,6 +241,42 @@ mod server {
         ))
     }
 
+    /// The uploaded file of a CSV form (its field `file`): its name without control
+    /// characters, and its text whatever Excel saved it as. `Err`: the problem's code
+    /// for [`problem_text`](super::problem_text).
+    pub async fn read_upload(mut multipart: Multipart) -> Result<(String, String), &'static str> {
+        let mut file = None;
+        loop {
+            match multipart.next_field().await {
+                Ok(Some(field)) if field.name() == Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, bytes)),
+                        Err(_) => return Err("unreadable"),
+                    }
+                }
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(_) => return Err("unreadable"),
+            }
+        }
+        let Some((name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
+            return Err("no_file");
+        };
+        if bytes.len() > csv::MAX_FILE_BYTES {
+            return Err("too_large");
+        }
+        let text = match csv::decode(&bytes) {
+            Ok(text) => text,
+            Err(message) if message.contains("UTF-16") => return Err("utf16"),
+            Err(_) => return Err("encoding"),
+        };
+        Ok((
+            name.chars().filter(|c| !c.is_control()).take(100).collect(),
+            text,
+        ))
+    }
+
     /// Where the browser goes after an upload: the preview, or the form with a problem.
     fn back(problem: &str) -> Response {
         Redirect::to(&format!("/desk/import?problem={problem}")).into_response()
@@ -250,46 +286,16 @@ mod server {
     pub async fn upload(
         State(state): State<AppState>,
         session: Session,
-        mut multipart: Multipart,
+        multipart: Multipart,
     ) -> Response {
         let (staff, office) = match session::require_office_with(&state, session).await {
             Ok(found) => found,
-            Err(AppError::Unauthenticated) => return Redirect::to("/login").into_response(),
-            Err(error) => {
-                return (
-                    StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::FORBIDDEN),
-                    error.to_string(),
-                )
-                    .into_response();
-            }
+            Err(error) => return error.plain_response(),
         };
-        let mut file = None;
-        loop {
-            match multipart.next_field().await {
-                Ok(Some(field)) if field.name() == Some("file") => {
-                    let name = field.file_name().unwrap_or("").to_owned();
-                    match field.bytes().await {
-                        Ok(bytes) => file = Some((name, bytes)),
-                        Err(_) => return back("unreadable"),
-                    }
-                }
-                Ok(Some(_)) => continue,
-                Ok(None) => break,
-                Err(_) => return back("unreadable"),
-            }
-        }
-        let Some((name, bytes)) = file.filter(|(_, bytes)| !bytes.is_empty()) else {
-            return back("no_file");
+        let (name, text) = match read_upload(multipart).await {
+            Ok(file) => file,
+            Err(problem) => return back(problem),
         };
-        if bytes.len() > csv::MAX_FILE_BYTES {
-            return back("too_large");
-        }
-        let text = match csv::decode(&bytes) {
-            Ok(text) => text,
-            Err(message) if message.contains("UTF-16") => return back("utf16"),
-            Err(_) => return back("encoding"),
-        };
-        let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
         let id = db::sync::new_token().replacen("lxs_", "", 1);
         let stored = db::imports::store(
             &state.db,
@@ -331,21 +337,16 @@ mod server {
                 csv::template(office),
             )
                 .into_response(),
-            Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
-            Err(error) => (
-                StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::FORBIDDEN),
-                error.to_string(),
-            )
-                .into_response(),
+            Err(error) => error.plain_response(),
         }
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{template, upload};
+pub use server::{read_upload, template, upload};
 
 /// What went wrong with an upload, in words.
-fn problem_text(code: &str) -> &'static str {
+pub fn problem_text(code: &str) -> &'static str {
     match code {
         "no_file" => "请选择要上传的 CSV 文件。",
         "too_large" => "文件超过 8 MB：请分成几个文件导入。",

@@ -22,6 +22,19 @@ use crate::{
 };
 use input::FactsForm;
 
+/// Percent-encodes a query value (the filters may hold Chinese names).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
 /// What a staff account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StaffRole {
@@ -52,7 +65,7 @@ impl StaffRole {
     pub fn home(self) -> &'static str {
         match self {
             StaffRole::Office(_) => "/desk",
-            StaffRole::GraduateSchool => "/desk/reset",
+            StaffRole::GraduateSchool => "/desk/overview",
             StaffRole::Admin => "/admin",
         }
     }
@@ -235,9 +248,10 @@ pub async fn get_desk_student(student_number: String) -> Result<DeskStudent, App
         async {
             let state = AppState::from_context()?;
             let (_, office) = session::require_office(&state).await?;
-            let (facts, submitted) = clearance::load(&state.db, student_number.trim())
+            let (facts, departures) = clearance::load(&state.db, student_number.trim())
                 .await?
                 .ok_or(AppError::NotFound)?;
+            let submitted = departures.submitted;
             let facts = only_office(&facts, office);
             let verdict = crate::clearance::rules::verdict(office, &facts);
             let history =

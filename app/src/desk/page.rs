@@ -11,7 +11,7 @@ use leptos_router::{
 
 use super::{
     BatchRequest, DeskBatchApply, DeskList, DeskQuery, DeskSaveFacts, DeskSetStanding, DeskStudent,
-    RowStatus, get_batch_preview, get_desk_list, get_desk_student,
+    RowStatus, encode, get_batch_preview, get_desk_list, get_desk_student,
 };
 use crate::{
     clearance::{
@@ -74,6 +74,7 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
             link
         }
     };
+    let export_link = page_link(1).replacen("/desk?", "/desk/export.csv?", 1);
     let option = |value: String, selected: &str| {
         let is = value == selected;
         view! { <option value=value.clone() selected=is>{value.clone()}</option> }
@@ -114,7 +115,11 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
     view! {
         <section class="card desk" aria-labelledby="desk-title">
             <h1 id="desk-title">{desk_title(list.office)}</h1>
-            <p class="desk-tools"><a href="/desk/import">"批量导入（CSV）"</a></p>
+            <p class="desk-tools">
+                <a href="/desk/import">"批量导入（CSV）"</a>
+                " · "
+                <a href=export_link>"导出当前名单（CSV）"</a>
+            </p>
             {move || done().map(|count| view! {
                 <p class="notice success" role="status">{format!("批量操作已完成：共 {count} 名学生。")}</p>
             })}
@@ -205,19 +210,6 @@ fn DeskListView(list: DeskList, filters: DeskQuery) -> impl IntoView {
             </nav>
         </section>
     }
-}
-
-/// Percent-encodes a query value (the filters may hold Chinese names).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (byte as char).to_string()
-            }
-            _ => format!("%{byte:02X}"),
-        })
-        .collect()
 }
 
 #[component]

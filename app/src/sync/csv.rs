@@ -315,7 +315,7 @@ pub fn parse(
 
 /// The line (from 1) at a byte offset: as Excel numbers rows, blank lines included.
 /// The reader places a record after blank lines at the first blank line: skip them.
-fn line_at(text: &str, byte: u64) -> usize {
+pub(crate) fn line_at(text: &str, byte: u64) -> usize {
     let bytes = text.as_bytes();
     let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
     while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
@@ -452,7 +452,7 @@ fn read_cell(column: Column, cell: &str, now: OffsetDateTime) -> Result<Option<V
 }
 
 /// 2026-06-18, 2026/6/18 or 2026.6.18 → 2026-06-18 (checked as a date later).
-fn excel_date(cell: &str) -> Option<String> {
+pub(crate) fn excel_date(cell: &str) -> Option<String> {
     let parts: Vec<&str> = cell.split(['-', '/', '.']).collect();
     let [year, month, day] = parts.as_slice() else {
         return None;

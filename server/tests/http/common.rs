@@ -178,6 +178,29 @@ impl TestApp {
         .await
     }
 
+    /// Uploads `bytes` as the file `name` to `path`, the way a page's file form does.
+    pub async fn upload(&self, path: &str, cookie: &str, name: &str, bytes: &[u8]) -> Reply {
+        let boundary = "----lixiao-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("cookie", cookie)
+            .body(Body::from(body))
+            .expect("request");
+        Reply::read(self.send(request).await).await
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         self.router
             .clone()

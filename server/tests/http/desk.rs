@@ -20,6 +20,8 @@ enum Access {
     Resetter,
     /// Admins only (staff accounts).
     Admin,
+    /// The graduate school only (overview, roster, departures).
+    School,
 }
 
 /// Every server function and who may call it. A new server function missing here fails
@@ -32,7 +34,7 @@ type Row = (
     &'static [(&'static str, &'static str)],
 );
 
-const SERVER_FUNCTIONS: [Row; 19] = [
+const SERVER_FUNCTIONS: [Row; 27] = [
     ("/api/login", Access::Anyone, &[]),
     ("/api/logout", Access::Anyone, &[]),
     ("/api/who_am_i", Access::Anyone, &[]),
@@ -49,6 +51,38 @@ const SERVER_FUNCTIONS: [Row; 19] = [
     ("/api/cancel_library_card", Access::Student, &[]),
     ("/api/submit_departure", Access::Student, &[]),
     ("/api/departure", Access::Student, &[]),
+    ("/api/departures", Access::Student, &[]),
+    ("/api/school_overview", Access::School, &[]),
+    (
+        "/api/school_cohort",
+        Access::School,
+        &[("filter[page]", "1")],
+    ),
+    (
+        "/api/school_departures",
+        Access::School,
+        &[("query[page]", "1")],
+    ),
+    (
+        "/api/school_departure",
+        Access::School,
+        &[("slip_number", "LX202006092020100004")],
+    ),
+    (
+        "/api/revoke_departure",
+        Access::School,
+        &[
+            ("slip_number", "LX-NONE"),
+            ("reason", "核对"),
+            ("confirm", "on"),
+        ],
+    ),
+    ("/api/school_roster", Access::School, &[]),
+    (
+        "/api/school_roster_apply",
+        Access::School,
+        &[("id", "x"), ("mode", "partial"), ("confirm", "on")],
+    ),
     ("/api/desk_list", Access::Office, &[("query[page]", "1")]),
     (
         "/api/desk_student",
@@ -211,6 +245,12 @@ async fn every_server_function_checks_the_callers_role() {
                 ("student", &student),
                 ("library", &library),
                 ("graduate school", &graduate_school),
+            ],
+            Access::School => &[
+                ("student", &student),
+                ("library", &library),
+                ("finance", &finance),
+                ("admin", &admin),
             ],
             _ => &[],
         };

@@ -13,25 +13,8 @@ const FINANCE: (&str, &str) = ("finance_demo", "Finance-demo-2020");
 
 /// Uploads `bytes` as the file `name` the way the page's form does.
 async fn upload(app: &TestApp, cookie: &str, name: &str, bytes: &[u8]) -> Reply {
-    let boundary = "----lixiao-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::post(app::desk::import::UPLOAD_PATH)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header("cookie", cookie)
-        .body(Body::from(body))
-        .expect("request");
-    Reply::read(app.send(request).await).await
+    app.upload(app::desk::import::UPLOAD_PATH, cookie, name, bytes)
+        .await
 }
 
 /// The preview's id from the redirect after an upload.

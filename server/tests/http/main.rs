@@ -12,6 +12,7 @@ mod desk;
 mod import;
 mod protection;
 mod pwa;
+mod school;
 mod security;
 mod shell;
 mod student_path;

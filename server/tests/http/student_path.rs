@@ -270,7 +270,8 @@ async fn a_departure_is_submitted_once_and_frozen() {
     // The slip keeps what was shown at submission, even when an office changes later.
     app.exec("UPDATE housing_records SET room = 'Z9999' WHERE student_number = '2020100001'")
         .await;
-    let departure = app.post("/api/departure", &[], Some(&cookie)).await.json();
+    let departure =
+        app.post("/api/departure", &[], Some(&cookie)).await.json()["departure"].clone();
     assert_eq!(departure["slip_number"], slip.as_str());
     assert_eq!(departure["facts"]["housing"]["room"], "A3061");
     assert_eq!(departure["verdicts"].as_array().map(Vec::len), Some(4));
@@ -288,7 +289,8 @@ async fn the_demo_student_who_submitted_has_a_slip_and_the_others_do_not() {
     let departure = app
         .post("/api/departure", &[], Some(&liu_yang))
         .await
-        .json();
+        .json()["departure"]
+        .clone();
     assert_eq!(departure["submitted_at"], "2020-06-09 10:21:37");
     assert_eq!(departure["slip_number"], "LX202006092020100004");
     assert_eq!(departure["facts"]["basic"]["name"], "刘洋");

@@ -803,7 +803,8 @@ async fn five_thousand_records_in_one_request() {
     let app = TestApp::with_demo_students().await;
     app.exec(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-         INSERT INTO students
+         INSERT INTO students (student_number, name, gender, grade, college, major,
+                               enrolled_on, departure_category, applied_on)
          SELECT CAST(2022000000 + i AS TEXT), '测试', 'male', '2019级', '测试学院', '测试专业',
                 '2019-09-01', '毕业离校', '2022-06-01'
          FROM n",

@@ -175,7 +175,7 @@ pub async fn prepare_students(url: &str, students: usize, password: &str) {
     for index in 0..students {
         let number = format!("2021{index:06}");
         for statement in [
-            "INSERT INTO students VALUES ($1, '测试', 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
+            "INSERT INTO students (student_number, name, gender, grade, college, major, enrolled_on, departure_category, applied_on) VALUES ($1, '测试', 'male', '2018级', '测试学院', '测试专业', '2018-09-01', '毕业离校', '2021-06-01')",
             "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password) VALUES ($1, 'student', $1, $2, FALSE)",
             "INSERT INTO library_records VALUES ($1, 0, 0, 0, '2021-06-01T01:00:00Z', 'approved')",
             "INSERT INTO archives_records VALUES ($1, 'reviewed')",
