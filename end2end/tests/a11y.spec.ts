@@ -129,3 +129,40 @@ test("李娜's and 刘洋's pages: arrears, a submitted departure and the slip",
   await open(page, testInfo, "/completed/slip");
   await checkPage(page, testInfo, "/completed/slip");
 });
+
+/** Signs a staff member in through the same form; they land on their own home page. */
+async function staffSignIn(page: Page, testInfo: TestInfo, login: string, password: string) {
+  await open(page, testInfo, "/login");
+  await page.getByLabel("学号").fill(login);
+  await page.getByLabel("密码").fill(password);
+  await page.getByRole("button", { name: "登录" }).click();
+  await expect(page).toHaveURL(/\/(desk|admin)/);
+  await settled(page, testInfo);
+}
+
+test("an office's desk: the list, one student, the CSV import", async ({ page }, testInfo) => {
+  await staffSignIn(page, testInfo, "library_demo", "Library-demo-2020");
+  for (const path of ["/desk", "/desk?status=fail", "/desk/student/2020100003", "/desk/import"]) {
+    await open(page, testInfo, path);
+    await checkPage(page, testInfo, path);
+  }
+});
+
+test("the graduate school's pages and the admin's", async ({ page }, testInfo) => {
+  await staffSignIn(page, testInfo, "gradschool_demo", "Gradschool-demo-2020");
+  for (const path of [
+    "/desk/overview",
+    "/desk/overview/list?office=finance&state=fail",
+    "/desk/departures",
+    "/desk/departures/revoke?n=LX202006092020100004",
+    "/desk/roster",
+    "/desk/reset",
+  ]) {
+    await open(page, testInfo, path);
+    await checkPage(page, testInfo, path);
+  }
+  await page.context().clearCookies();
+  await staffSignIn(page, testInfo, "admin_demo", "Admin-demo-2020");
+  await open(page, testInfo, "/admin");
+  await checkPage(page, testInfo, "/admin");
+});

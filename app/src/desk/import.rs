@@ -419,6 +419,9 @@ pub fn DeskImportPage() -> impl IntoView {
                         }
                         .into_any()
                     }
+                    Err(error @ (AppError::Unauthenticated | AppError::Forbidden | AppError::PasswordChangeRequired)) => {
+                        view! { <crate::layout::ErrorPanel error /> }.into_any()
+                    }
                     Err(error) => view! {
                         <section class="card desk">
                             <p><a href="/desk">"← 返回工作台"</a></p>

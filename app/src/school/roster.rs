@@ -15,7 +15,11 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use super::SchoolTabs;
-use crate::{AppError, desk::import::BadRow, layout::ActionError};
+use crate::{
+    AppError,
+    desk::import::BadRow,
+    layout::{ActionError, ErrorPanel},
+};
 
 /// Where the file is posted (the server mounts [`upload`] there).
 pub const UPLOAD_PATH: &str = "/desk/roster/upload";
@@ -64,6 +68,8 @@ pub struct RosterImport {
 pub struct RosterPageData {
     pub columns: Vec<(String, String)>,
     pub import: Option<RosterImport>,
+    /// The upload asked for is not there (imported, expired, someone else's).
+    pub gone: Option<String>,
 }
 
 #[server(prefix = "/api", endpoint = "school_roster")]
@@ -77,11 +83,19 @@ pub async fn get_roster_page(id: Option<String>) -> Result<RosterPageData, AppEr
                 .into_iter()
                 .map(|(label, help)| (label.to_owned(), help.to_owned()))
                 .collect();
-            let import = match id.as_deref().filter(|id| !id.is_empty()) {
-                None => None,
-                Some(id) => Some(server::view(&state, &staff.login, id).await?),
+            let (import, gone) = match id.as_deref().filter(|id| !id.is_empty()) {
+                None => (None, None),
+                Some(id) => match server::view(&state, &staff.login, id).await {
+                    Ok(import) => (Some(import), None),
+                    Err(AppError::BadRequest(message)) => (None, Some(message)),
+                    Err(error) => return Err(error),
+                },
             };
-            Ok(RosterPageData { columns, import })
+            Ok(RosterPageData {
+                columns,
+                import,
+                gone,
+            })
         }
         .await,
     )
@@ -449,19 +463,20 @@ pub fn RosterPage() -> impl IntoView {
     };
     view! {
         <Title text="导入学生名单" />
-        <section class="card desk" aria-labelledby="roster-title">
-            <h1 id="roster-title">"研究生院 · 导入学生名单"</h1>
-            <SchoolTabs current="/desk/roster" />
-            {move || done().map(|(created, updated, unchanged, accounts, deactivated)| view! {
-                <p class="notice success" role="status">
-                    {format!("导入完成：新增 {created} 名学生（创建账号 {accounts} 个），更新 {updated} 名，未变 {unchanged} 名，停用 {deactivated} 名。")}
-                </p>
-            })}
-            {move || problem().map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
-            <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(data) => view! {
+        <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(data) => view! {
+                        <section class="card desk" aria-labelledby="roster-title">
+                            <h1 id="roster-title">"研究生院 · 导入学生名单"</h1>
+                            <SchoolTabs current="/desk/roster" />
+                            {done().map(|(created, updated, unchanged, accounts, deactivated)| view! {
+                                <p class="notice success" role="status">
+                                    {format!("导入完成：新增 {created} 名学生（创建账号 {accounts} 个），更新 {updated} 名，未变 {unchanged} 名，停用 {deactivated} 名。")}
+                                </p>
+                            })}
+                            {problem().map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
+                            {data.gone.map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
                             {data.import.map(|import| view! { <ImportCard import apply page /> })}
                             <h2>"上传学生名单"</h2>
                             <p>
@@ -485,13 +500,13 @@ pub fn RosterPage() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                        }
-                        .into_any(),
-                        Err(error) => view! { <p class="notice error" role="alert">{error.to_string()}</p> }.into_any(),
+                        </section>
                     }
-                })}
-            </Transition>
-        </section>
+                    .into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

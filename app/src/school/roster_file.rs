@@ -140,14 +140,13 @@ pub fn parse(text: &str) -> (Vec<ParsedRow>, Vec<BadRow>) {
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     let mut seen = HashSet::new();
+    let mut lines = office_csv::Lines::new(text);
     for (index, record) in records.enumerate() {
         let line = record
             .as_ref()
             .ok()
             .and_then(|record| record.position())
-            .map_or(index + 2, |position| {
-                office_csv::line_at(text, position.byte())
-            });
+            .map_or(index + 2, |position| lines.at(position.byte()));
         let record = match record {
             Ok(record) => record,
             Err(_) => {

@@ -227,6 +227,7 @@ pub fn parse(
     }
 
     let mut bad = Vec::new();
+    let mut lines = Lines::new(text);
     // (line, cells by field) of every readable row.
     let mut cells_by_row: Vec<(usize, BTreeMap<&'static str, Value>)> = Vec::new();
     for (count, row) in rows.enumerate() {
@@ -239,9 +240,7 @@ pub fn parse(
         let row = match row {
             Ok(row) => row,
             Err(error) => {
-                let line = error
-                    .position()
-                    .map_or(count + 2, |p| line_at(text, p.byte()));
+                let line = error.position().map_or(count + 2, |p| lines.at(p.byte()));
                 bad.push(BadRow {
                     row: line,
                     column: "—".to_owned(),
@@ -250,9 +249,7 @@ pub fn parse(
                 continue;
             }
         };
-        let line = row
-            .position()
-            .map_or(count + 2, |p| line_at(text, p.byte()));
+        let line = row.position().map_or(count + 2, |p| lines.at(p.byte()));
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
@@ -315,13 +312,38 @@ pub fn parse(
 
 /// The line (from 1) at a byte offset: as Excel numbers rows, blank lines included.
 /// The reader places a record after blank lines at the first blank line: skip them.
-pub(crate) fn line_at(text: &str, byte: u64) -> usize {
-    let bytes = text.as_bytes();
-    let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
-    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
-        end += 1;
+/// Offsets come in file order, so each call counts only the newlines since the last
+/// one (a 50,000-row file is read once, not once per row).
+pub(crate) struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Lines {
+            bytes: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
     }
-    bytes[..end].iter().filter(|b| **b == b'\n').count() + 1
+
+    pub(crate) fn at(&mut self, byte: u64) -> usize {
+        let bytes = self.bytes;
+        let mut end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        if end < self.at {
+            // Not in order after all: count from the start.
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += bytes[self.at..end].iter().filter(|b| **b == b'\n').count();
+        self.at = end;
+        self.line
+    }
 }
 
 fn check<R: SyncRecord>(record: Value, now: OffsetDateTime) -> Result<Incoming, String> {
