@@ -45,7 +45,7 @@ test("王小明 passes all four offices, submits once and prints the slip", asyn
   await page.getByRole("link", { name: "查看并打印离校流程单" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "研究生离校流程单" })).toBeVisible();
   await expect(page.getByText(/LX\d{8}2020100001/)).toBeVisible();
-  await expect(page.getByText("领取毕业证、学位证", { exact: false })).toBeVisible();
+  await expect(page.getByText("研究生凭打印出的离校流程单领取毕业证学位证", { exact: false })).toBeVisible();
   await expect(page.locator(".slip .badge.pass")).toHaveCount(4);
   if (scripted(testInfo)) await expectNoSidewaysScroll(page);
 

@@ -440,6 +440,11 @@ fn SubmitSection(
         .into_any();
     }
     let closed = blocked.is_some();
+    let hint = if revoked.is_some() {
+        "四个事项全部显示“通过”才可重新提交；提交后得到新的流程单号。"
+    } else {
+        "四个事项全部显示“通过”才可提交。注意：离校流程只能提交一次。"
+    };
     view! {
         <section class="submit" aria-labelledby="submit-title">
             <h2 id="submit-title" class="band">"提交离校流程"</h2>
@@ -463,7 +468,7 @@ fn SubmitSection(
                     "提交离校流程"
                 </button>
             </ActionForm>
-            <p class="hint">"四个事项全部显示“通过”才可提交。注意：离校流程只能提交一次。"</p>
+            <p class="hint">{hint}</p>
         </section>
     }
     .into_any()

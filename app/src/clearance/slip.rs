@@ -93,6 +93,14 @@ pub fn SlipPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match departure.await {
                     Ok(Some(slip)) => view! { <Slip departure=slip.departure revoked=slip.revoked /> }.into_any(),
+                    Ok(None) if named().is_some() => view! {
+                        <section class="card">
+                            <h1>"离校流程单"</h1>
+                            <p>{format!("没有找到您的流程单号为 {} 的离校流程单。", named().unwrap_or_default())}</p>
+                            <p><a href="/completed">"查看已完成事项"</a></p>
+                        </section>
+                    }
+                    .into_any(),
                     Ok(None) => view! {
                         <section class="card">
                             <h1>"离校流程单"</h1>
@@ -146,6 +154,7 @@ fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
             </p>
         </article>
     }
+    .into_any()
 }
 
 /// Opens the browser's print dialog. Without JavaScript the hint beside it says how.

@@ -302,7 +302,12 @@ for_each_backend! {
     ) -> Result<OfficeStates, sqlx::Error> {
         let rows: Vec<StateRow> =
             sqlx::query_as(
-                "SELECT office, standing, reported_at, override_verdict, override_reason,
+                // 数据更新于 is the office's own time when its system said ("as of"),
+                // else when Lixiao received the facts.
+                "SELECT office, standing,
+                        CASE WHEN reported_at IS NULL THEN NULL
+                             ELSE COALESCE(source_as_of, reported_at) END,
+                        override_verdict, override_reason,
                         override_at, override_ends_with_new_facts, version
                  FROM office_states WHERE student_number = $1",
             )

@@ -78,6 +78,11 @@ pub async fn logins(db: &Db) -> Result<Logins, sqlx::Error> {
     on_backend!(db, logins())
 }
 
+/// Whether the student was removed from the cohort (`false` also for no such student).
+pub async fn deactivated(db: &Db, student_number: &str) -> Result<bool, sqlx::Error> {
+    on_backend!(db, deactivated(student_number))
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
     db: &Db,
@@ -251,6 +256,16 @@ for_each_backend! {
             }
         }
         Ok(logins)
+    }
+
+    pub(crate) async fn deactivated(pool: &Pool, student_number: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<bool> = sqlx::query_scalar(
+            "SELECT deactivated_at IS NOT NULL FROM students WHERE student_number = $1",
+        )
+        .bind(student_number)
+        .fetch_optional(pool)
+        .await?;
+        Ok(found.unwrap_or(false))
     }
 
     #[allow(clippy::too_many_arguments)]

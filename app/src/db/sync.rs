@@ -46,7 +46,7 @@ pub struct TokenInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub actor: Actor,
-    /// The reason history shows; `None`: "<name> 同步（as_of …）" for each record.
+    /// The reason history shows; `None`: "系统同步（数据时间 …）" for each record.
     pub reason: Option<String>,
 }
 
@@ -428,7 +428,9 @@ for_each_backend! {
         };
         let reason = match &source.reason {
             Some(reason) => reason.clone(),
-            None => format!("{} 同步（as_of {}）", source.actor.login(), rfc3339(as_of)),
+            // Students read the reason: the office's time in Beijing time, not the token's
+            // name (staff see that as the actor).
+            None => format!("系统同步（数据时间 {}）", as_of.beijing_display()),
         };
         match offices_db::apply_loaded(&mut *tx, number, &before, office, &change, state.version, &reason, &source.actor, now)
             .await?

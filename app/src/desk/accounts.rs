@@ -58,6 +58,11 @@ pub async fn reset_student_password(
                     "请先核实学生身份并勾选确认。".to_owned(),
                 ));
             }
+            if crate::db::roster::deactivated(&state.db, number).await? {
+                return Err(AppError::BadRequest(format!(
+                    "学号 {number} 已不在本届离校学生名单中（已停用），无法登录，无需重置密码。如需恢复，请在“导入学生名单”中重新导入该生。"
+                )));
+            }
             let password = crate::auth::password::one_time_password();
             let hash = crate::auth::password::hash(password.clone())
                 .await

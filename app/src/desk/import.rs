@@ -41,6 +41,9 @@ pub struct ImportPreview {
     pub updated: usize,
     pub unchanged: usize,
     pub bad: Vec<BadRow>,
+    /// Rows that change nothing because the system holds newer data for the student.
+    #[serde(default)]
+    pub older: Vec<BadRow>,
 }
 
 /// The import page's data: the office, what each column takes, and a preview if a file
@@ -180,11 +183,27 @@ mod server {
                             "学号"
                         }
                         .to_owned(),
-                        reason: r.reason.clone().unwrap_or_default(),
+                        reason: csv::in_file_words(office, reason),
                     }
                 }),
         );
         bad.sort_by_key(|row| row.row);
+        // A row older than what is held changes nothing: said, not hidden in "未变".
+        let older: Vec<BadRow> = results
+            .iter()
+            .filter(|r| r.status == RecordStatus::Unchanged && r.reason.is_some())
+            .map(|r| BadRow {
+                row: r.index,
+                column: "数据时间".to_owned(),
+                reason: format!(
+                    "系统中已有该学生更新的数据（数据时间 {}），此行的数据时间较早，不会导入。",
+                    r.held_as_of
+                        .as_deref()
+                        .map(crate::clock::beijing_display)
+                        .unwrap_or_default()
+                ),
+            })
+            .collect();
         Ok(ImportPreview {
             id: id.to_owned(),
             file_name: stored.file_name,
@@ -192,7 +211,8 @@ mod server {
             records: count,
             created: tally(RecordStatus::Created),
             updated: tally(RecordStatus::Updated),
-            unchanged: tally(RecordStatus::Unchanged),
+            unchanged: tally(RecordStatus::Unchanged) - older.len(),
+            older,
             bad: bad
                 .into_iter()
                 .map(|row| BadRow {
@@ -296,6 +316,16 @@ mod server {
             Ok(file) => file,
             Err(problem) => return back(problem),
         };
+        // A file this desk cannot read at all is not kept: a roster uploaded here by
+        // mistake would otherwise keep its ID numbers for a day.
+        let header = text.lines().next().unwrap_or("");
+        if header.contains("身份证") || header.to_ascii_lowercase().contains("id_number") {
+            return back("roster");
+        }
+        let (_, bad) = csv::parse(office, &text, crate::clock::now());
+        if bad.iter().any(|row| row.row == 1 && row.column == "表头") {
+            return back("header");
+        }
         let id = db::sync::new_token().replacen("lxs_", "", 1);
         let stored = db::imports::store(
             &state.db,
@@ -355,6 +385,12 @@ pub fn problem_text(code: &str) -> &'static str {
         }
         "encoding" => "无法识别文件的编码：请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后再上传。",
         "unavailable" => "系统繁忙，文件没有保存：请稍后重新上传。",
+        "roster" => {
+            "这是学生名单（含身份证号），不是本部门的数据：文件没有保存。学生名单由研究生院在“导入学生名单”上传。"
+        }
+        "header" => {
+            "文件的表头与本部门的模板不符（或文件是空的），文件没有保存：请下载导入模板，按模板的列填写后上传。"
+        }
         _ => "无法读取上传的文件：请重新上传。",
     }
 }
@@ -379,42 +415,36 @@ pub fn DeskImportPage() -> impl IntoView {
                 match page.await {
                     Ok(page) => {
                         let office = page.office;
-                        let preview = page.preview.clone().map(|preview| view! { <PreviewCard preview apply /> });
+                        let preview = page
+                            .preview
+                            .clone()
+                            .map(|preview| view! { <PreviewCard preview apply /> }.into_any());
+                        let notices = view! {
+                            {done().map(|(created, updated, unchanged)| view! {
+                                <p class="notice success" role="status">
+                                    {format!("导入完成：新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条。")}
+                                </p>
+                            })}
+                            {problem().map(|text| view! {
+                                <p class="notice error" role="alert">{text}</p>
+                            })}
+                        }
+                        .into_any();
+                        let upload = upload_section(
+                            UPLOAD_PATH,
+                            TEMPLATE_PATH,
+                            "template.csv",
+                            "导入模板",
+                            "，“另存为” CSV（UTF-8 或 GBK 均可）后上传。先显示预览，确认后才导入；有任何一行有问题，整份文件都不会导入。",
+                            page.columns,
+                        );
                         view! {
                             <section class="card desk" aria-labelledby="import-title">
                                 <p><a href="/desk">{format!("← 返回{}工作台", office.name())}</a></p>
                                 <h1 id="import-title">{format!("批量导入（{}）", office.name())}</h1>
-                                {move || done().map(|(created, updated, unchanged)| view! {
-                                    <p class="notice success" role="status">
-                                        {format!("导入完成：新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条。")}
-                                    </p>
-                                })}
-                                {move || problem().map(|text| view! {
-                                    <p class="notice error" role="alert">{text}</p>
-                                })}
+                                {notices}
                                 {preview}
-                                <h2>"上传 CSV 文件"</h2>
-                                <p>
-                                    "用 Excel 填写"
-                                    <a href=TEMPLATE_PATH download="template.csv">"导入模板"</a>
-                                    "，“另存为” CSV（UTF-8 或 GBK 均可）后上传。先显示预览，确认后才导入；有任何一行有问题，整份文件都不会导入。"
-                                </p>
-                                <form method="post" action=UPLOAD_PATH enctype="multipart/form-data" class="import-form">
-                                    <div class="field">
-                                        <label for="import-file">"CSV 文件"</label>
-                                        <input id="import-file" type="file" name="file" accept=".csv,text/csv" required />
-                                    </div>
-                                    <button type="submit" class="primary">"上传并预览"</button>
-                                </form>
-                                <h2>"各列说明"</h2>
-                                <table class="import-columns">
-                                    <thead><tr><th scope="col">"列"</th><th scope="col">"填写"</th></tr></thead>
-                                    <tbody>
-                                        {page.columns.iter().map(|(label, help)| view! {
-                                            <tr><td>{label.clone()}</td><td>{help.clone()}</td></tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
+                                {upload}
                             </section>
                         }
                         .into_any()
@@ -436,11 +466,50 @@ pub fn DeskImportPage() -> impl IntoView {
     }
 }
 
+/// The upload form, the template's link and what each column takes: the same on every
+/// CSV page (the desks' import and the roster). Erased, so that the pages' view types
+/// stay within what rustc lays out.
+pub fn upload_section(
+    upload: &'static str,
+    template: &'static str,
+    template_file: &'static str,
+    template_label: &'static str,
+    explanation: &'static str,
+    columns: Vec<(String, String)>,
+) -> AnyView {
+    view! {
+        <h2>"上传 CSV 文件"</h2>
+        <p>
+            "用 Excel 填写"
+            <a href=template download=template_file>{template_label}</a>
+            {explanation}
+        </p>
+        <form method="post" action=upload enctype="multipart/form-data" class="import-form">
+            <div class="field">
+                <label for="import-file">"CSV 文件"</label>
+                <input id="import-file" type="file" name="file" accept=".csv,text/csv" required />
+            </div>
+            <button type="submit" class="primary">"上传并预览"</button>
+        </form>
+        <h2>"各列说明"</h2>
+        <table class="import-columns">
+            <thead><tr><th scope="col">"列"</th><th scope="col">"填写"</th></tr></thead>
+            <tbody>
+                {columns.into_iter().map(|(label, help)| view! {
+                    <tr><td>{label}</td><td>{help}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// A file's preview, and the import button when the whole file can be imported.
 #[component]
 fn PreviewCard(preview: ImportPreview, apply: ServerAction<DeskImportApply>) -> impl IntoView {
     let changes = preview.created + preview.updated;
     let bad = preview.bad.len();
+    let older = preview.older.len();
     let verdict = if bad > 0 {
         view! {
             <p class="notice error" role="alert">
@@ -448,9 +517,16 @@ fn PreviewCard(preview: ImportPreview, apply: ServerAction<DeskImportApply>) -> 
             </p>
         }
         .into_any()
-    } else if changes == 0 {
+    } else if changes == 0 && older == 0 {
         view! { <p class="notice" role="status">"文件中的数据与系统中的一致，没有需要导入的变更。"</p> }
             .into_any()
+    } else if changes == 0 {
+        view! {
+            <p class="notice warning" role="status">
+                {format!("没有可导入的变更：{older} 行的数据时间早于系统中已有的数据，不会导入。")}
+            </p>
+        }
+        .into_any()
     } else {
         view! {
             <ActionForm action=apply>
@@ -477,6 +553,7 @@ fn PreviewCard(preview: ImportPreview, apply: ServerAction<DeskImportApply>) -> 
                 <li>{format!("新增 {} 条", preview.created)}</li>
                 <li>{format!("更新 {} 条", preview.updated)}</li>
                 <li>{format!("未变 {} 条", preview.unchanged)}</li>
+                <li>{format!("较旧未导入 {older} 条")}</li>
                 <li>{format!("有问题 {bad} 处")}</li>
             </ul>
             {(bad > 0).then(|| view! {
@@ -489,8 +566,20 @@ fn PreviewCard(preview: ImportPreview, apply: ServerAction<DeskImportApply>) -> 
                         }).collect_view()}
                     </tbody>
                 </table>
-            })}
+            }.into_any())}
+            {(older > 0).then(|| view! {
+                <table class="import-problems">
+                    <caption>"数据时间较早、不会导入的行"</caption>
+                    <thead><tr><th scope="col">"行"</th><th scope="col">"列"</th><th scope="col">"原因"</th></tr></thead>
+                    <tbody>
+                        {preview.older.iter().take(500).map(|row| view! {
+                            <tr><td>{row.row}</td><td>{row.column.clone()}</td><td>{row.reason.clone()}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any())}
             {verdict}
         </section>
     }
+    .into_any()
 }

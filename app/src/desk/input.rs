@@ -33,6 +33,12 @@ pub struct FactsForm {
     pub arrears: Option<String>,
 }
 
+/// What a 学号 may be, wherever one comes in (the roster, the sync API, the desks'
+/// files): 1 to 20 letters or digits.
+pub fn is_student_number(number: &str) -> bool {
+    (1..=20).contains(&number.len()) && number.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// A reason is required, and kept short.
 pub fn reason(text: &str) -> Result<String, String> {
     let text = text.trim();

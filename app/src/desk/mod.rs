@@ -193,6 +193,8 @@ pub struct DeskStudent {
     pub verdict: Verdict,
     pub history: Vec<HistoryEntry>,
     pub submitted: Option<SubmittedRef>,
+    /// Removed from the cohort by the graduate school's roster.
+    pub deactivated: bool,
 }
 
 /// Keeps only `office`'s facts and standing.
@@ -252,6 +254,8 @@ pub async fn get_desk_student(student_number: String) -> Result<DeskStudent, App
                 .await?
                 .ok_or(AppError::NotFound)?;
             let submitted = departures.submitted;
+            let deactivated =
+                crate::db::roster::deactivated(&state.db, &facts.basic.student_number).await?;
             let facts = only_office(&facts, office);
             let verdict = crate::clearance::rules::verdict(office, &facts);
             let history =
@@ -265,6 +269,7 @@ pub async fn get_desk_student(student_number: String) -> Result<DeskStudent, App
                 verdict,
                 history,
                 submitted,
+                deactivated,
             })
         }
         .await,

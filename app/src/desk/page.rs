@@ -256,6 +256,11 @@ fn StudentDesk(
             <Show when=saved>
                 <p class="notice success" role="status">"已保存。"</p>
             </Show>
+            {student.deactivated.then(|| view! {
+                <p class="notice warning" role="status">
+                    "该生已不在本届离校学生名单中（研究生院已停用）：学生无法登录；本部门的数据仍可查看和修改，记录保留。"
+                </p>
+            })}
             {student.submitted.clone().map(|submitted| view! {
                 <p class="notice warning" role="status">
                     "该生已于 " {submitted.submitted_at} " 提交离校流程（流程单号 " {submitted.slip_number}

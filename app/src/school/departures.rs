@@ -131,6 +131,7 @@ fn DepartureListView(list: DepartureList) -> impl IntoView {
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -138,8 +139,12 @@ pub fn DepartureRevokePage() -> impl IntoView {
     let query = use_query_map();
     let slip = move || query.read().get("n").unwrap_or_default();
     let done = move || query.read().get("done").is_some();
-    let row = Resource::new(slip, get_departure_row);
     let revoke = ServerAction::<RevokeDeparture>::new();
+    // Read again after a revocation (with JavaScript the address stays the same).
+    let row = Resource::new(
+        move || (slip(), revoke.version().get()),
+        |(slip, _)| get_departure_row(slip),
+    );
     view! {
         <Title text="离校流程" />
         <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
@@ -211,4 +216,5 @@ fn DepartureView(
             {state}
         </section>
     }
+    .into_any()
 }

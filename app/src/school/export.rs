@@ -4,7 +4,7 @@
 //! the server; each checks the caller's role like a server function.
 
 use axum::{
-    extract::{Query, State},
+    extract::{Query, State, rejection::QueryRejection},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -43,6 +43,11 @@ pub fn csv_file(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) ->
     writer.into_inner().unwrap_or_default()
 }
 
+/// An export address that cannot be read (typed by hand, say).
+fn bad_address(_: QueryRejection) -> AppError {
+    AppError::BadRequest("导出地址中的条件无效：请从页面上的“导出”链接下载。".to_owned())
+}
+
 fn attachment(name: &'static str, body: Vec<u8>) -> Response {
     (
         [
@@ -66,10 +71,11 @@ fn attachment(name: &'static str, body: Vec<u8>) -> Response {
 pub async fn cohort(
     State(state): State<AppState>,
     session: Session,
-    Query(filter): Query<CohortFilter>,
+    filter: Result<Query<CohortFilter>, QueryRejection>,
 ) -> Response {
     let result = async {
         session::require_role_with(&state, session, &GRADUATE_SCHOOL).await?;
+        let Query(filter) = filter.map_err(bad_address)?;
         let rows = db::desk::cohort(&state.db).await?;
         let mut header = vec!["学号", "姓名", "学院", "年级"];
         header.extend(Office::ALL.map(Office::name));
@@ -106,10 +112,11 @@ pub async fn cohort(
 pub async fn departures(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<DepartureQuery>,
+    query: Result<Query<DepartureQuery>, QueryRejection>,
 ) -> Response {
     let result = async {
         session::require_role_with(&state, session, &GRADUATE_SCHOOL).await?;
+        let Query(query) = query.map_err(bad_address)?;
         let (rows, _) = db::departures::list(&state.db, &query, None).await?;
         let header = [
             "流程单号",
@@ -160,10 +167,11 @@ pub async fn departures(
 pub async fn office_list(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<DeskQuery>,
+    query: Result<Query<DeskQuery>, QueryRejection>,
 ) -> Response {
     let result = async {
         let (_, office) = session::require_office_with(&state, session).await?;
+        let Query(query) = query.map_err(bad_address)?;
         let status = RowStatus::from_code(&query.status);
         let rows = db::desk::matching(&state.db, office, &query, status).await?;
         let header = ["学号", "姓名", "学院", "年级", "状态", "数据", "离校流程"];

@@ -73,6 +73,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                 <td class="num" data-label="未提交、有事项未通过">{count_link(line.blocked, filter(Group::Blocked))}</td>
             </tr>
         }
+        .into_any()
     };
     let office_table = |index: usize, office: Office| {
         let title_id = format!("overview-{}", office.code());
@@ -115,6 +116,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
         }
+        .into_any()
     };
     let most = overview
         .days
@@ -183,6 +185,7 @@ fn OverviewView(overview: Overview) -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -271,11 +274,12 @@ fn CohortListView(page: CohortPage) -> impl IntoView {
             }}
             {(page.pages > 1).then(|| view! {
                 <nav class="pager" aria-label="分页">
-                    {(page.page > 1).then(|| view! { <a href=link(page.page - 1)>"上一页"</a> })}
+                    {(page.page > 1).then(|| view! { <a class="button secondary" href=link(page.page - 1) rel="prev">"上一页"</a> })}
                     <span>{format!("第 {} / {} 页", page.page, page.pages)}</span>
-                    {(page.page < page.pages).then(|| view! { <a href=link(page.page + 1)>"下一页"</a> })}
+                    {(page.page < page.pages).then(|| view! { <a class="button secondary" href=link(page.page + 1) rel="next">"下一页"</a> })}
                 </nav>
             })}
         </section>
     }
+    .into_any()
 }

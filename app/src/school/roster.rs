@@ -466,10 +466,8 @@ pub fn RosterPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(data) => view! {
-                        <section class="card desk" aria-labelledby="roster-title">
-                            <h1 id="roster-title">"研究生院 · 导入学生名单"</h1>
-                            <SchoolTabs current="/desk/roster" />
+                    Ok(data) => {
+                        let notices = view! {
                             {done().map(|(created, updated, unchanged, accounts, deactivated)| view! {
                                 <p class="notice success" role="status">
                                     {format!("导入完成：新增 {created} 名学生（创建账号 {accounts} 个），更新 {updated} 名，未变 {unchanged} 名，停用 {deactivated} 名。")}
@@ -477,32 +475,30 @@ pub fn RosterPage() -> impl IntoView {
                             })}
                             {problem().map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
                             {data.gone.map(|text| view! { <p class="notice error" role="alert">{text}</p> })}
-                            {data.import.map(|import| view! { <ImportCard import apply page /> })}
-                            <h2>"上传学生名单"</h2>
-                            <p>
-                                "用 Excel 填写"
-                                <a href=TEMPLATE_PATH download="roster-template.csv">"名单模板"</a>
-                                "，“另存为” CSV（UTF-8 或 GBK 均可）后上传。身份证号只用于生成初始密码（后 6 位，字母大写；无身份证的为学号），不会保存。先显示预览，确认后才导入。"
-                            </p>
-                            <form method="post" action=UPLOAD_PATH enctype="multipart/form-data" class="import-form">
-                                <div class="field">
-                                    <label for="roster-file">"CSV 文件"</label>
-                                    <input id="roster-file" type="file" name="file" accept=".csv,text/csv" required />
-                                </div>
-                                <button type="submit" class="primary">"上传并预览"</button>
-                            </form>
-                            <h2>"各列说明"</h2>
-                            <table class="import-columns">
-                                <thead><tr><th scope="col">"列"</th><th scope="col">"填写"</th></tr></thead>
-                                <tbody>
-                                    {data.columns.into_iter().map(|(label, help)| view! {
-                                        <tr><td>{label}</td><td>{help}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </section>
+                        }
+                        .into_any();
+                        let import = data
+                            .import
+                            .map(|import| view! { <ImportCard import apply page /> }.into_any());
+                        let upload = crate::desk::import::upload_section(
+                            UPLOAD_PATH,
+                            TEMPLATE_PATH,
+                            "roster-template.csv",
+                            "名单模板",
+                            "，“另存为” CSV（UTF-8 或 GBK 均可）后上传。身份证号只用于生成初始密码（后 6 位，字母大写；无身份证的为学号），不会保存。先显示预览，确认后才导入。",
+                            data.columns,
+                        );
+                        view! {
+                            <section class="card desk" aria-labelledby="roster-title">
+                                <h1 id="roster-title">"研究生院 · 导入学生名单"</h1>
+                                <SchoolTabs current="/desk/roster" />
+                                {notices}
+                                {import}
+                                {upload}
+                            </section>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -602,4 +598,5 @@ fn ImportCard(
             {body}
         </section>
     }
+    .into_any()
 }

@@ -40,7 +40,7 @@ pub fn column_help() -> Vec<(&'static str, &'static str)> {
         .iter()
         .map(|(field, label, _)| {
             let help = match *field {
-                "student_number" => "必填；字母和数字，4 至 32 位，即学生的登录名",
+                "student_number" => "必填；1 至 20 位字母或数字，即学生的登录名",
                 "gender" => "男 / 女",
                 "enrolled_on" | "applied_on" => "日期，如 2017-09-01（Excel 的 2017/9/1 也可）",
                 "departure_category" => "如 毕业离校",
@@ -227,11 +227,9 @@ fn read_row<'a>(
         let normalised = office_csv::excel_date(value).unwrap_or_else(|| value.to_owned());
         input::date(label, &normalised).map_err(|reason| (label, reason))
     };
-    let student_number = text(0, 32)?;
-    if student_number.chars().count() < 4
-        || !student_number.chars().all(|c| c.is_ascii_alphanumeric())
-    {
-        return Err(("学号", "学号须为 4 至 32 位字母或数字。".to_owned()));
+    let student_number = text(0, 20)?;
+    if !input::is_student_number(&student_number) {
+        return Err(("学号", "学号须为 1 至 20 位字母或数字。".to_owned()));
     }
     let gender = match cell(2) {
         "男" | "male" | "Male" | "M" => Gender::Male,

@@ -227,6 +227,7 @@ pub fn parse(
     }
 
     let mut bad = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut lines = Lines::new(text);
     // (line, cells by field) of every readable row.
     let mut cells_by_row: Vec<(usize, BTreeMap<&'static str, Value>)> = Vec::new();
@@ -281,6 +282,22 @@ pub fn parse(
         Office::Finance => finance_records(cells_by_row, &mut bad),
         _ => cells_by_row
             .into_iter()
+            .filter(|(line, cells)| {
+                // One row per student (finance: one per charge, gathered below).
+                let number = cells
+                    .get("student_number")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if number.is_empty() || seen.insert(number.to_owned()) {
+                    return true;
+                }
+                bad.push(BadRow {
+                    row: *line,
+                    column: "学号".to_owned(),
+                    reason: format!("学号 {number} 在文件中出现了不止一次：每名学生只写一行。"),
+                });
+                false
+            })
             .map(|(line, cells)| {
                 (
                     line,
@@ -302,7 +319,7 @@ pub fn parse(
             Err(reason) => bad.push(BadRow {
                 row: line,
                 column: column_named_in(columns, &reason),
-                reason,
+                reason: in_file_words(office, &reason),
             }),
         }
     }
@@ -351,6 +368,32 @@ fn check<R: SyncRecord>(record: Value, now: OffsetDateTime) -> Result<Incoming, 
 }
 
 /// The column a refusal names (the API's messages start with the field), as its label.
+/// A reason written for the sync API, in the words of the file: the columns' Chinese
+/// headers instead of the API's field names ("fines：欠款金额须为…" → "欠款金额须为…").
+pub fn in_file_words(office: Office, reason: &str) -> String {
+    let mut text = reason.to_owned();
+    // A finance charge is a row of the file: its place in the record says nothing.
+    while let Some(start) = text.find("charges[") {
+        match text[start..].find("].") {
+            Some(end) => text.replace_range(start..start + end + 2, ""),
+            None => break,
+        }
+    }
+    let mut by_length: Vec<&Column> = columns(office).iter().collect();
+    by_length.sort_by_key(|column| std::cmp::Reverse(column.field.len()));
+    for column in by_length {
+        text = text
+            .replace(
+                &format!("{}（{}）", column.field, column.label),
+                column.label,
+            )
+            .replace(&format!("{}：{}", column.field, column.label), column.label)
+            .replace(column.field, column.label);
+    }
+    text.replace("为 true", "为“是”")
+        .replace("贵系统的时钟", "数据时间（可留空，即导入时刻）")
+}
+
 fn column_named_in(columns: &[Column], reason: &str) -> String {
     columns
         .iter()

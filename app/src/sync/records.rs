@@ -66,7 +66,12 @@ pub fn read_record<R: SyncRecord>(value: serde_json::Value) -> Result<R, String>
         } else {
             "文档规定的类型"
         };
-        format!("字段 {path} 的类型或取值不对：应为{expected}。")
+        let space = if expected.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            " "
+        } else {
+            ""
+        };
+        format!("字段 {path} 的类型或取值不对：应为{space}{expected}。")
     })
 }
 
@@ -277,10 +282,7 @@ fn common(
     now: OffsetDateTime,
 ) -> Result<(String, OffsetDateTime), String> {
     let student_number = student_number.trim();
-    if student_number.is_empty()
-        || student_number.len() > 20
-        || !student_number.chars().all(|c| c.is_ascii_alphanumeric())
-    {
+    if !input::is_student_number(student_number) {
         return Err("student_number（学号）须为 1 至 20 位字母或数字。".to_owned());
     }
     let as_of = OffsetDateTime::parse(as_of.trim(), &Rfc3339).map_err(|_| {

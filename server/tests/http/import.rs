@@ -263,3 +263,81 @@ async fn an_upload_is_its_clerks_alone_and_the_template_is_the_offices() {
     let page = app.page("/desk/import?problem=utf16", Some(&library)).await;
     assert!(page.body.contains("另存为"), "{}", page.body);
 }
+
+#[tokio::test]
+async fn rows_are_refused_in_the_files_words_and_older_rows_are_named() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in(LIBRARY.0, LIBRARY.1).await;
+    // The library system pushed 李娜 as of 2026-06-20; a file row from 2026-06-01 is older.
+    let pushed = app
+        .send(
+            Request::post("/sync/v1/library/records")
+                .header("authorization", "Bearer lxs_demo_library_2020")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"records": [{"student_number": "2020100002", "as_of": "2026-06-20T08:00:00+08:00",
+                        "books_out": 0, "fines": "0", "violations": 0, "card_cancelled": false, "thesis_status": "approved"}]}"#,
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(pushed.status(), StatusCode::OK);
+    let file = "学号,数据时间,不涉及,未还册数,欠款金额,违章条数,借书证已注销,论文提交状态\n\
+                2020100002,2026-06-01 08:00,,5,0,0,否,审核通过\n\
+                2020100003,,,0,-3,0,否,审核通过\n\
+                2020100001,,,0,0,0,是,审核通过\n\
+                2020100001,,,1,0,0,是,审核通过\n";
+    let id = preview_id(&upload(&app, &cookie, "library.csv", file.as_bytes()).await);
+    let shown = preview(&app, &cookie, &id).await;
+    // 王小明's first row matches what is held; 李娜's older row is not counted with it.
+    assert_eq!(
+        shown["unchanged"], 1,
+        "an older row is not 'unchanged': {shown:#}"
+    );
+    assert_eq!(shown["older"][0]["row"], 2, "{shown:#}");
+    assert!(
+        shown["older"][0]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("2026-06-20 08:00:00"),
+        "{shown:#}"
+    );
+    let reasons = shown["bad"].to_string();
+    assert!(reasons.contains("欠款金额"), "{reasons}");
+    assert!(
+        !reasons.contains("fines"),
+        "the API's field names: {reasons}"
+    );
+    assert!(reasons.contains("出现了不止一次"), "{reasons}");
+    assert_eq!(
+        shown["bad"][1]["row"], 5,
+        "the second row of 王小明: {shown:#}"
+    );
+    let page = app
+        .page(&format!("/desk/import?id={id}"), Some(&cookie))
+        .await;
+    assert!(page.body.contains("较旧未导入 1 条"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_roster_uploaded_at_a_desk_is_refused_and_not_kept() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in(LIBRARY.0, LIBRARY.1).await;
+    let roster = "学号,姓名,性别,现在年级,学院,专业,入学日期,离校类别,申请时间,身份证号\n\
+                  2022000001,周一,男,2020级,资源学院,地质工程,2020-09-01,毕业离校,2023-06-01,11010519491231002X\n";
+    let reply = upload(&app, &cookie, "名单.csv", roster.as_bytes()).await;
+    assert_eq!(
+        reply.location.as_deref(),
+        Some("/desk/import?problem=roster"),
+        "{reply:?}"
+    );
+    let other = upload(&app, &cookie, "x.csv", "姓名,电话\n王,1\n".as_bytes()).await;
+    assert_eq!(
+        other.location.as_deref(),
+        Some("/desk/import?problem=header"),
+        "{other:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM desk_imports").await, 0);
+    let page = app.page("/desk/import?problem=roster", Some(&cookie)).await;
+    assert!(page.body.contains("文件没有保存"), "{}", page.body);
+}

@@ -460,6 +460,27 @@ async fn a_roster_creates_students_and_accounts_and_never_resets_a_changed_passw
         .await
         .json();
     assert_eq!(list["total"], 0, "{list:#}");
+    // His own page at a desk says so; the graduate school does not reset his password.
+    let one = app
+        .post(
+            "/api/desk_student",
+            &[("student_number", "2020100003")],
+            Some(&library),
+        )
+        .await
+        .json();
+    assert_eq!(one["deactivated"], true, "{one:#}");
+    let page = app.page("/desk/student/2020100003", Some(&library)).await;
+    assert!(page.body.contains("研究生院已停用"), "{}", page.body);
+    let reset = app
+        .post(
+            "/api/reset_student_password",
+            &[("student_number", "2020100003"), ("confirm", "on")],
+            Some(&school),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::BAD_REQUEST, "{reset:?}");
+    assert!(reset.body.contains("已停用"), "{reset:?}");
 
     // Listed again, he is back.
     let (id, ready) = upload_roster(&app, &school, roster(300, None).as_bytes()).await;
@@ -740,6 +761,22 @@ async fn lists_export_to_csv_that_excel_opens_as_utf8() {
     assert_eq!(desk.status, StatusCode::OK);
     assert!(desk.body.contains("2020100003,张伟"), "{}", desk.body);
     assert!(!desk.body.contains("2020100001,"), "only the filtered list");
+
+    // An address typed by hand with nonsense in it is answered in Chinese.
+    for path in [
+        "/desk/overview/export.csv?page=abc",
+        "/desk/departures/export.csv?page=-1",
+    ] {
+        let bad = app.page(path, Some(&school)).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            bad.body.contains("导出地址中的条件无效"),
+            "{path}: {}",
+            bad.body
+        );
+    }
+    let bad = app.page("/desk/export.csv?page=x", Some(&library)).await;
+    assert!(bad.body.contains("导出地址中的条件无效"), "{}", bad.body);
 
     // Each export checks the role: an office is refused the school's, a student both,
     // the anonymous are sent to sign in.

@@ -186,6 +186,21 @@ async fn the_same_payload_twice_changes_nothing_the_second_time() {
         "a repeat writes no history"
     );
 
+    // The student's 变更记录 gives the office's own time in Beijing time, never the
+    // token's name; 数据更新于 is that time too.
+    let zhang = app.sign_in("2020100003", "2020100003").await;
+    let clearance = app.post("/api/clearance", &[], Some(&zhang)).await.json();
+    let history = clearance["history"].to_string();
+    assert!(
+        history.contains("系统同步（数据时间 2026-06-20 08:00:00）"),
+        "{history}"
+    );
+    assert!(!history.contains("library-demo"), "{history}");
+    assert_eq!(
+        clearance["facts"]["states"]["library"]["reported_at"],
+        "2026-06-20 08:00:00"
+    );
+
     // The student sees the pushed facts: 张伟's library now passes.
     let library_held = held(&app, "library", LIBRARY, "2020100003", "LibraryHeld").await;
     assert_eq!(library_held["state"]["verdict"], "pass");
