@@ -1,0 +1,105 @@
+"""Departure day, scripted for Locust (scripts/bench runs it headless).
+
+Students arrive over a few minutes (Locust's spawn rate is the arrival rate): each signs
+in, looks at the clearance page a few times, submits if all four offices pass (every 4th
+student of the benchmark's seed), and half of those print the slip. Meanwhile the
+library's system pushes updates through the sync API once a second. Each simulated
+student is one real student of the seed and goes through the day once: a student who is
+done stays idle (Locust would otherwise replace a stopped user by a new one, and the
+arrivals would become a loop).
+"""
+
+import itertools
+import json
+import os
+import random
+from datetime import datetime, timezone
+
+from locust import FastHttpUser, constant, task
+
+STUDENTS = int(os.environ.get("BENCH_STUDENTS", "20000"))
+PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-password-2026")
+VIEWS = int(os.environ.get("BENCH_VIEWS", "3"))
+PAGE = {"Accept": "text/html,application/xhtml+xml"}
+_next_student = itertools.count(int(os.environ.get("BENCH_FIRST_STUDENT", "0")))
+
+
+def number(index):
+    return f"2026{index:06d}"
+
+
+class Student(FastHttpUser):
+    """One graduating student on departure day, from sign-in to (maybe) the slip."""
+
+    def wait_time(self):
+        # Reading the page between clicks; once done, idle for the rest of the run.
+        return 3600 if self.done else random.uniform(0.5, 2.0)
+
+    def on_start(self):
+        self.index = next(_next_student) % STUDENTS
+        self.views = 0
+        self.done = False
+        with self.client.post(
+            "/api/login",
+            data={"student_number": number(self.index), "password": PASSWORD},
+            headers=PAGE,
+            allow_redirects=False,
+            name="sign in",
+            catch_response=True,
+        ) as response:
+            if response.status_code not in (302, 303):
+                response.failure(f"sign-in answered {response.status_code}")
+                self.done = True
+
+    @task
+    def clearance(self):
+        if self.done:
+            return
+        with self.client.get("/clearance", headers=PAGE, name="clearance page", catch_response=True) as response:
+            if response.status_code != 200 or "离校审核事项" not in response.text:
+                response.failure(f"clearance page answered {response.status_code}")
+        self.views += 1
+        if self.views < VIEWS:
+            return
+        if self.index % 4 == 0:
+            with self.client.post(
+                "/api/submit_departure",
+                headers=PAGE,
+                allow_redirects=False,
+                name="submit",
+                catch_response=True,
+            ) as response:
+                if response.status_code not in (302, 303):
+                    response.failure(f"submit answered {response.status_code}")
+            if random.random() < 0.5:
+                self.client.get("/completed/slip", headers=PAGE, name="slip")
+        self.done = True
+
+
+class LibrarySystem(FastHttpUser):
+    """The library's system pushing a batch of 100 students' records every second."""
+
+    fixed_count = 1
+    wait_time = constant(1)
+
+    @task
+    def push(self):
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        records = [
+            {
+                "student_number": number(random.randrange(STUDENTS)),
+                "as_of": now,
+                "books_out": 0,
+                "fines": "0",
+                "violations": 0,
+                "card_cancelled": True,
+                "thesis_status": "approved",
+            }
+            for _ in range(100)
+        ]
+        self.client.post(
+            "/sync/v1/library/records",
+            data=json.dumps({"records": records}),
+            headers={"Authorization": "Bearer lxs_bench_library", "Content-Type": "application/json"},
+            name="sync push (100 records)",
+        )

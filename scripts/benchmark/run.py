@@ -1,0 +1,328 @@
+"""Runs the departure-day benchmark's scenarios against a running server and prints one
+table (see scripts/bench, which builds, seeds and starts the server first).
+
+Single endpoints are driven by wrk (its latency percentiles are exact); the scripted
+departure day by Locust. During each scenario the server's resident memory is sampled
+from /proc every 50 ms; the table gives the peak.
+"""
+
+import argparse
+import csv
+import gzip
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "Bench-password-2026"
+
+
+def number(index):
+    return f"2026{index:06d}"
+
+
+class RssSampler:
+    """The server's peak resident set (VmRSS) while a scenario runs."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self):
+        try:
+            with open(f"/proc/{self.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) // 1024
+        except OSError:
+            return 0
+        return 0
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._read())
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._read())
+
+
+def request(base, path, method="GET", data=None, headers=None, cookie=None):
+    """One plain HTTP request (no redirects followed): status, headers, body."""
+    parsed = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    all_headers = dict(headers or {})
+    if cookie:
+        all_headers["Cookie"] = cookie
+    body = None
+    if data is not None:
+        body = urllib.parse.urlencode(data)
+        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection.request(method, path, body=body, headers=all_headers)
+    response = connection.getresponse()
+    payload = response.read()
+    result = (response.status, {k.lower(): v for k, v in response.getheaders()}, payload)
+    connection.close()
+    return result
+
+
+def sign_in(base, index):
+    status, headers, _ = request(
+        base,
+        "/api/login",
+        "POST",
+        {"student_number": number(index), "password": PASSWORD},
+        {"Accept": "text/html"},
+    )
+    cookie = headers.get("set-cookie", "").split(";")[0]
+    if status not in (302, 303) or not cookie:
+        sys.exit(f"cannot sign {number(index)} in: HTTP {status}")
+    return cookie
+
+
+def parse_wrk(output):
+    """Requests, req/s, p50/p90/p99 (ms) and errors from wrk's --latency output."""
+
+    def ms(text):
+        value = float(re.match(r"[\d.]+", text).group())
+        if text.endswith("us"):
+            return value / 1000
+        if text.endswith("ms"):
+            return value
+        if text.endswith("s"):
+            return value * 1000
+        return value
+
+    percentiles = dict(re.findall(r"^\s+(50|90|99)(?:\.000)?%\s+(\S+)", output, re.M))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = 0
+    non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_ok:
+        errors += int(non_ok.group(1))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket:
+        errors += sum(int(n) for n in socket.groups())
+    return {
+        "requests": requests,
+        "rate": rate,
+        "p50": ms(percentiles["50"]),
+        "p90": ms(percentiles["90"]),
+        "p99": ms(percentiles["99"]),
+        "errors": errors,
+    }
+
+
+def wrk(args, base, path, connections, duration, script=None, env=None):
+    threads = min(args.threads, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s"]
+    if script:
+        command += ["-s", str(script)]
+    command.append(base + path)
+    with RssSampler(args.pid) as rss:
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if done.returncode != 0:
+        sys.exit(f"wrk failed: {done.stderr}{done.stdout}")
+    result = parse_wrk(done.stdout)
+    result["rss"] = rss.peak
+    return result
+
+
+def locust(args, base, students):
+    out = Path(tempfile.mkdtemp(prefix="lixiao-locust-"))
+    env = {
+        **os.environ,
+        "BENCH_STUDENTS": str(args.students),
+        "BENCH_FIRST_STUDENT": str(args.first_day_student),
+    }
+    command = [
+        args.locust,
+        "-f",
+        str(HERE / "departure_day.py"),
+        "--headless",
+        "--host",
+        base,
+        "-u",
+        str(students + 1),
+        "-r",
+        str(args.arrivals),
+        "--run-time",
+        f"{args.day_seconds}s",
+        "--csv",
+        str(out / "day"),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+    ]
+    with RssSampler(args.pid) as rss:
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+    stats = out / "day_stats.csv"
+    if not stats.exists():
+        sys.exit(f"locust failed: {done.stderr[-2000:]}")
+    rows = []
+    with open(stats) as file:
+        for row in csv.DictReader(file):
+            name = row["Name"] if row["Name"] != "Aggregated" else "departure day, all requests"
+            rows.append(
+                (
+                    f"day: {name}",
+                    {
+                        "requests": int(row["Request Count"]),
+                        "rate": float(row["Requests/s"]),
+                        "p50": float(row["50%"] or 0),
+                        "p90": float(row["90%"] or 0),
+                        "p99": float(row["99%"] or 0),
+                        "errors": int(row["Failure Count"]),
+                        "rss": rss.peak,
+                    },
+                )
+            )
+    shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
+def transfer_sizes(base, cookie, site_root):
+    """What a phone downloads for the clearance page the first time (compressed as the
+    server sends it), and the WebAssembly bundle's sizes."""
+    accept = {"Accept-Encoding": "br, gzip", "Accept": "text/html"}
+    status, headers, page = request(base, "/clearance", headers=accept, cookie=cookie)
+    html_plain = request(base, "/clearance", headers={"Accept": "text/html"}, cookie=cookie)[2]
+    text = html_plain.decode("utf-8", "replace")
+    assets = sorted(set(re.findall(r'(?:href|src)="(/(?:pkg|icons)/[^"]+|/pwa\.js|/favicon\.svg|/manifest\.webmanifest)"', text)))
+    # The WASM is loaded by the hydration script, not by a tag.
+    for match in re.findall(r"['\"](/pkg/[^'\"]+?)['\"]", text):
+        if match not in assets:
+            assets.append(match)
+    wasm = [a for a in assets if a.endswith(".wasm")]
+    if not wasm:
+        js = next((a for a in assets if a.endswith(".js") and a.startswith("/pkg/")), None)
+        if js:
+            wasm = [js[: -len(".js")] + ".wasm"]
+            assets += wasm
+    total = len(page)
+    parts = [("HTML /clearance", len(page), headers.get("content-encoding", "identity"))]
+    for asset in assets:
+        status, headers, body = request(base, asset, headers={"Accept-Encoding": "br, gzip"})
+        if status != 200:
+            continue
+        parts.append((asset, len(body), headers.get("content-encoding", "identity")))
+        total += len(body)
+    wasm_file = None
+    if wasm:
+        candidate = Path(site_root) / wasm[0].lstrip("/")
+        if candidate.exists():
+            wasm_file = candidate.read_bytes()
+    return parts, total, wasm_file, len(html_plain)
+
+
+def count_departures(url):
+    if url.startswith("sqlite://"):
+        import sqlite3
+
+        path = url[len("sqlite://"):].split("?")[0]
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM departures").fetchone()[0]
+    done = subprocess.run(["psql", "-At", url, "-c", "SELECT COUNT(*) FROM departures"], capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--pid", required=True, type=int)
+    parser.add_argument("--site-root", required=True)
+    parser.add_argument("--students", type=int, default=20000)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--signed-in", type=int, default=200)
+    parser.add_argument("--day-students", type=int, default=2000)
+    parser.add_argument("--arrivals", type=float, default=20)
+    parser.add_argument("--day-seconds", type=int, default=0, help="default: arrivals plus 60 s")
+    parser.add_argument("--locust", default="locust")
+    parser.add_argument("--database-url", default="", help="to count the departures stored")
+    args = parser.parse_args()
+    base = args.base.rstrip("/")
+    # The scripted day uses students the single-endpoint scenarios never touched.
+    args.first_day_student = args.signed_in + 1000
+    if not args.day_seconds:
+        args.day_seconds = int(args.day_students / args.arrivals) + 60
+
+    print(f"signing {args.signed_in} students in for the page scenarios …", flush=True)
+    cookies = [sign_in(base, index) for index in range(args.signed_in)]
+    work = Path(tempfile.mkdtemp(prefix="lixiao-bench-"))
+    (work / "cookies.txt").write_text("\n".join(cookies) + "\n")
+
+    # A static file of exactly the clearance page's bytes, served by the same server.
+    page = request(base, "/clearance", headers={"Accept": "text/html"}, cookie=cookies[0])[2]
+    static = Path(args.site_root) / "bench-static.html"
+    static.write_bytes(page)
+
+    results = []
+    env = {
+        "BENCH_COOKIES": str(work / "cookies.txt"),
+        "BENCH_STUDENTS": str(args.students),
+        "BENCH_DIR": str(HERE),
+    }
+    scenarios = [
+        ("static file, same bytes", "/bench-static.html", args.connections, None),
+        ("static file, 1 connection", "/bench-static.html", 1, None),
+        ("clearance page (signed in)", "/clearance", args.connections, HERE / "page.lua"),
+        ("clearance server function", "/api/clearance", args.connections, HERE / "api.lua"),
+    ]
+    for name, path, connections, script in scenarios:
+        print(f"running: {name} …", flush=True)
+        results.append((name, wrk(args, base, path, connections, args.duration, script, env)))
+    print("running: sign-in storm …", flush=True)
+    storm_env = {**env, "BENCH_FIRST": str(args.signed_in), "BENCH_COUNT": "1000"}
+    results.append(("sign-in storm (argon2)", wrk(args, base, "/api/login", args.connections, 10, HERE / "login.lua", storm_env)))
+    static.unlink(missing_ok=True)
+
+    print(f"running: departure day, {args.day_students} students arriving at {args.arrivals}/s …", flush=True)
+    results += locust(args, base, args.day_students)
+
+    parts, total, wasm, html_bytes = transfer_sizes(base, cookies[0], args.site_root)
+
+    print()
+    print(f"{'scenario':<44} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS':>9}")
+    for name, r in results:
+        print(
+            f"{name:<44} {r['requests']:>9} {r['rate']:>9.1f} {r['p50']:>8.1f} {r['p90']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7} {r['rss']:>6} MiB"
+        )
+    page_rate = next(r["rate"] for n, r in results if n.startswith("clearance page"))
+    static_rate = results[0][1]["rate"]
+    print()
+    print(f"clearance page: {page_rate / static_rate * 100:.0f} % of the static file's throughput ({html_bytes} bytes each)")
+    if wasm:
+        print(
+            f"WebAssembly bundle: {len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} gzip"
+        )
+    print(f"first load of the clearance page: {total:,} bytes transferred")
+    for asset, size, encoding in parts:
+        print(f"    {asset:<48} {size:>9,} bytes ({encoding})")
+    if args.database_url:
+        print()
+        print(f"departures stored: {count_departures(args.database_url)} "
+              f"(every 4th day student passes and submits once; each 'submit' above is one)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+//! Seeds a fresh database for `scripts/bench` (the departure-day benchmark; never part
+//! of the tests or the demo): N students in varied states, every one past the first
+//! sign-in with one shared password, and one sync token per office with a known value.
+//!
+//!     DATABASE_URL=sqlite://… cargo run --release -p server --example bench_seed -- 20000
+//!
+//! Only here may many accounts share one password hash: hashing 20,000 passwords would
+//! take minutes and measure nothing. Sign-ins (argon2) have their own scenario.
+//!
+//! The states, by the student's position: every 4th from 0 passes all four offices (and
+//! may submit); from 1, the library still has a book out; from 2, finance has arrears;
+//! from 3, the archives have not reported (待核验). Housing states 不涉及 for all.
+
+use std::time::Instant;
+
+use app::db::{self, Db};
+
+/// The students' shared password, and the tokens of the office systems.
+const PASSWORD: &str = "Bench-password-2026";
+const TOKENS: [(&str, &str); 4] = [
+    ("library", "lxs_bench_library"),
+    ("archives", "lxs_bench_archives"),
+    ("housing", "lxs_bench_housing"),
+    ("finance", "lxs_bench_finance"),
+];
+const COLLEGES: [&str; 5] = [
+    "资源与地球科学学院",
+    "矿业工程学院",
+    "安全工程学院",
+    "计算机科学与技术学院",
+    "力学与土木工程学院",
+];
+/// Rows per multi-row INSERT: at most 5 bound values a row, far below both backends'
+/// limits on parameters.
+const CHUNK: usize = 500;
+
+fn number(index: usize) -> String {
+    format!("2026{index:06}")
+}
+
+/// `INSERT … VALUES` with `rows` copies of `row`, whose `?1 … ?k` become each row's own
+/// `$n` placeholders.
+fn insert(head: &str, row: &str, width: usize, rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|index| {
+            let mut text = row.to_owned();
+            // Highest first, so that ?1 does not eat the start of ?10.
+            for k in (1..=width).rev() {
+                text = text.replace(&format!("?{k}"), &format!("${}", index * width + k));
+            }
+            text
+        })
+        .collect();
+    format!("{head} VALUES {}", values.join(", "))
+}
+
+/// One statement for each chunk of the students `keep` selects, binding `bind` for each.
+macro_rules! each_chunk {
+    ($tx:expr, $students:expr, $head:expr, $row:expr, $width:expr,
+     keep |$k:ident| $keep:expr, bind |$q:ident, $i:ident| $bind:expr) => {{
+        let all: Vec<usize> = (0..$students).filter(|&$k| $keep).collect();
+        for chunk in all.chunks(CHUNK) {
+            let sql = insert($head, $row, $width, chunk.len());
+            let mut $q = sqlx::query(&sql);
+            for &$i in chunk {
+                $q = $bind;
+            }
+            $q.execute(&mut *$tx).await.expect($head);
+        }
+    }};
+}
+
+macro_rules! seed_on {
+    ($pool:expr, $students:expr, $hash:expr) => {{
+        let hash: &str = $hash;
+        let mut tx = $pool.begin().await.expect("transaction");
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO students (student_number, name, gender, grade, college, major, enrolled_on, departure_category, applied_on)",
+            "(?1, ?2, ?3, '2022级', ?4, ?5, '2022-09-01', '毕业离校', '2026-06-01')",
+            5,
+            keep |_index| true,
+            bind |query, index| query
+                .bind(number(index))
+                .bind(format!("学生{index}"))
+                .bind(if index % 2 == 0 { "male" } else { "female" })
+                .bind(COLLEGES[index % COLLEGES.len()])
+                .bind(format!("专业{}", index % 7))
+        );
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO accounts (login, role, student_number, password_hash, must_change_password)",
+            "(?1, 'student', ?1, ?2, FALSE)",
+            2,
+            keep |_index| true,
+            bind |query, index| query.bind(number(index)).bind(hash.to_owned())
+        );
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO library_records (student_number, books_out, fines_fen, violations, card_cancelled_at, thesis_status)",
+            "(?1, ?2, 0, 0, '2026-05-20T00:00:00Z', 'approved')",
+            2,
+            keep |_index| true,
+            bind |query, index| query.bind(number(index)).bind(i64::from(index % 4 == 1))
+        );
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO archives_records (student_number, thesis_status)",
+            "(?1, 'reviewed')",
+            1,
+            keep |index| index % 4 != 3,
+            bind |query, index| query.bind(number(index))
+        );
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)",
+            "(?1, '2025', '学分学费', 55000)",
+            1,
+            keep |index| index % 4 == 2,
+            bind |query, index| query.bind(number(index))
+        );
+        for (office, standing) in [
+            ("library", "reported"),
+            ("housing", "not_applicable"),
+            ("finance", "reported"),
+        ] {
+            let row = format!("(?1, '{office}', '{standing}', '2026-06-01T00:00:00Z')");
+            each_chunk!(
+                tx,
+                $students,
+                "INSERT INTO office_states (student_number, office, standing, reported_at)",
+                &row,
+                1,
+                keep |_index| true,
+                bind |query, index| query.bind(number(index))
+            );
+        }
+        each_chunk!(
+            tx,
+            $students,
+            "INSERT INTO office_states (student_number, office, standing, reported_at)",
+            "(?1, 'archives', 'reported', '2026-06-01T00:00:00Z')",
+            1,
+            keep |index| index % 4 != 3,
+            bind |query, index| query.bind(number(index))
+        );
+        tx.commit().await.expect("commit");
+    }};
+}
+
+#[tokio::main]
+async fn main() {
+    let students: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the fresh database");
+    let db: Db = db::open(&url).await.expect("open");
+    let started = Instant::now();
+    let hash = app::auth::password::hash(PASSWORD.to_owned())
+        .await
+        .expect("hash");
+    match &db {
+        Db::Sqlite(pool) => seed_on!(pool, students, &hash),
+        Db::Postgres(pool) => seed_on!(pool, students, &hash),
+    }
+    for (office, token) in TOKENS {
+        let office = app::clearance::rules::Office::from_code(office).expect("office");
+        db::sync::add_token(
+            &db,
+            &format!("{}-bench", office.code()),
+            office,
+            token,
+            app::clock::now(),
+        )
+        .await
+        .expect("token");
+    }
+    db.close().await;
+    println!(
+        "seeded {students} students (2026000000 on, password {PASSWORD}) and 4 sync tokens in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
