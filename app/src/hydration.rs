@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-#[component]
+#[island]
 pub fn MarkHydrated() -> impl IntoView {
     // Effects run only in the browser, after hydration: exactly the moment we mark.
     Effect::new(move |_| {

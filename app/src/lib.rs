@@ -17,6 +17,8 @@ pub use error::AppError;
 pub const API_PREFIX: &str = "/api/";
 
 #[cfg(feature = "ssr")]
+pub mod assets;
+#[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -30,7 +32,7 @@ pub mod state;
 pub mod sync;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Redirect, Route, Router, Routes},
@@ -51,6 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 />
                 <meta name="theme-color" content="#0b5394" />
                 <meta name=pwa::VERSION_META content=build_version() />
+                <link rel="stylesheet" id="leptos" href=stylesheet() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png" />
@@ -60,13 +63,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="apple-mobile-web-app-status-bar-style" content="default" />
                 <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The stylesheet's address (content-hashed in a release build).
+fn stylesheet() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<state::AppState>()
+            .map(|state| state.assets.css.clone())
+            .unwrap_or_else(|| "/pkg/lixiao.css".to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
     }
 }
 
@@ -89,7 +106,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/lixiao.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "离校 · 研究生离校信息查询".to_owned() } else { format!("{page} · 离校") }
         } />

@@ -10,20 +10,19 @@ pub const VERSION_META: &str = "lixiao-version";
 /// The build version: a short hash of the built browser files (so each deploy of a
 /// changed bundle installs a new service worker), unless configured explicitly.
 #[cfg(feature = "ssr")]
-pub fn build_version(options: &LeptosOptions, configured: Option<&str>) -> String {
+pub fn build_version(
+    options: &LeptosOptions,
+    assets: &crate::assets::Assets,
+    configured: Option<&str>,
+) -> String {
     if let Some(version) = configured.filter(|version| !version.trim().is_empty()) {
         return version.trim().to_owned();
     }
-    let pkg = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    let name = &*options.output_name;
+    let root = std::path::Path::new(&*options.site_root);
     let mut hash = Fnv::default();
     hash.write(env!("CARGO_PKG_VERSION").as_bytes());
-    for file in [
-        format!("{name}.js"),
-        format!("{name}.wasm"),
-        format!("{name}.css"),
-    ] {
-        if let Ok(bytes) = std::fs::read(pkg.join(file)) {
+    for file in [&assets.js, &assets.wasm, &assets.css] {
+        if let Ok(bytes) = std::fs::read(root.join(file.trim_start_matches('/'))) {
             hash.write(&bytes);
         }
     }
@@ -64,7 +63,7 @@ pub fn page_cache_key(login: &str) -> String {
 
 /// Registers the service worker and offers a waiting new version: "有新版本" with a
 /// button that reloads into it. Renders nothing on the server and until there is one.
-#[component]
+#[island]
 pub fn UpdatePrompt() -> impl IntoView {
     let (waiting, set_waiting) = signal(false);
     Effect::new(move |_| {
@@ -92,21 +91,19 @@ pub fn UpdatePrompt() -> impl IntoView {
 /// Tells the service worker which page the student is on, so the pages kept for offline
 /// use follow moves inside the app (the router fetches data, not pages, and the worker
 /// would otherwise only see the first page loaded).
-#[component]
+#[island]
 pub fn SaveForOffline() -> impl IntoView {
-    let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
-        let path = location.pathname.get();
         #[cfg(feature = "hydrate")]
-        browser::save_for_offline(&path);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = path;
+        if let Some(path) = web_sys::window().and_then(|window| window.location().pathname().ok()) {
+            browser::save_for_offline(&path);
+        }
     });
 }
 
 /// "安装到主屏幕" where the browser offers installation; on iOS Safari, which has no such
 /// offer, a short instruction instead. Nothing once the app runs installed.
-#[component]
+#[island]
 pub fn InstallOffer() -> impl IntoView {
     let (offer, set_offer) = signal(Offer::None);
     Effect::new(move |_| {

@@ -15,17 +15,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The build the pages and the service worker belong to (`crate::pwa::build_version`).
     pub build_version: Arc<str>,
+    /// The built browser files' names (content-hashed in a release build).
+    pub assets: Arc<crate::assets::Assets>,
 }
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+        let assets = crate::assets::Assets::of(&leptos_options);
         let build_version =
-            crate::pwa::build_version(&leptos_options, config.build_version.as_deref()).into();
+            crate::pwa::build_version(&leptos_options, &assets, config.build_version.as_deref())
+                .into();
         AppState {
             leptos_options,
             db,
             config: Arc::new(config),
             build_version,
+            assets: Arc::new(assets),
         }
     }
 

@@ -7,8 +7,12 @@ test("the sign-in page is served in Chinese and hydrates", async ({ page }, test
   await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
   await expect(page).toHaveTitle(/统一身份认证/);
   await expect(page.getByRole("heading", { level: 1, name: "统一身份认证" })).toBeVisible();
-  const css = await page.request.get("/pkg/lixiao.css");
+  // The release build names its files by their content and lets browsers keep them.
+  const href = await page.locator('link[rel="stylesheet"]').getAttribute("href");
+  expect(href).toMatch(/^\/pkg\/lixiao\.[\w-]+\.css$/);
+  const css = await page.request.get(href!);
   expect(css.ok()).toBeTruthy();
+  expect(css.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
   if (scripted(testInfo)) {
     await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   }

@@ -89,6 +89,14 @@ async fn main() -> ExitCode {
         }
     };
     leptos_options.site_addr = config.listen_addr;
+    // A release build names its files by their hashes (hash.txt beside this binary);
+    // LEPTOS_HASH_FILES=false turns that off.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        leptos_options.hash_files = std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join(&*leptos_options.hash_file)))
+            .is_some_and(|file| file.exists());
+    }
 
     let listener = match tokio::net::TcpListener::bind(config.listen_addr).await {
         Ok(listener) => listener,
@@ -107,6 +115,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Small answers leave at once: without TCP_NODELAY, Nagle's algorithm holds the
+    // last segment of a response until the client's delayed ACK (tens of milliseconds).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {error}");
+        }
+    });
     // The client address feeds the sign-in limit and the audit trail.
     let served = axum::serve(
         listener,

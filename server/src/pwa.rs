@@ -13,11 +13,16 @@ use axum::{
 use tower_sessions::Session;
 
 const SERVICE_WORKER: &str = include_str!("pwa/sw.js");
+const OFFLINE_PAGE: &str = include_str!("pwa/offline.html");
 
 /// `GET /sw.js`: the worker with this build's version in it. Never cached by the HTTP
 /// cache, so the browser sees a new build at once; allowed to control the whole site.
 pub async fn service_worker(State(state): State<AppState>) -> Response {
-    let script = SERVICE_WORKER.replace("__LIXIAO_VERSION__", &state.build_version);
+    let script = SERVICE_WORKER
+        .replace("__LIXIAO_VERSION__", &state.build_version)
+        .replace("__LIXIAO_JS__", &state.assets.js)
+        .replace("__LIXIAO_WASM__", &state.assets.wasm)
+        .replace("__LIXIAO_CSS__", &state.assets.css);
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -29,6 +34,19 @@ pub async fn service_worker(State(state): State<AppState>) -> Response {
             ),
         ],
         script,
+    )
+        .into_response()
+}
+
+/// `GET /offline.html`: what the worker shows offline for a page it has not kept,
+/// styled by this build's stylesheet. Static but for that name; the worker keeps it.
+pub async fn offline_page(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        OFFLINE_PAGE.replace("__LIXIAO_CSS__", &state.assets.css),
     )
         .into_response()
 }

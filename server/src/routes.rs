@@ -12,6 +12,8 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
+    compression::{CompressionLayer, CompressionLevel},
+    services::ServeDir,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
@@ -46,6 +48,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         .route("/healthz", get(healthz))
         .route("/sw.js", get(pwa::service_worker))
         .route("/version.json", get(pwa::version))
+        .route("/offline.html", get(pwa::offline_page))
         .route(
             app::desk::import::UPLOAD_PATH,
             axum::routing::post(app::desk::import::upload).layer(
@@ -77,11 +80,24 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
             get(app::school::export::departures),
         )
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
-        // Files from the site root (the WASM, CSS, icons); anything else is the app's 404 page.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        // Files from the site root (the WASM, CSS, icons), their brotli or gzip copy made
+        // at build time when the browser takes it (conditional requests answered 304);
+        // anything else is the app's 404 page.
+        .fallback_service(
+            tower::ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), security::cache_static))
+                .service(
+                    ServeDir::new(&*state.leptos_options.site_root)
+                        .precompressed_br()
+                        .precompressed_gzip()
+                        .fallback(axum::handler::Handler::with_state(
+                            leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+                                context, shell,
+                            ),
+                            state.clone(),
+                        )),
+                ),
+        )
         .with_state(state);
 
     // The offices' systems' API has its own layers (tokens, not sessions): see `sync`.
@@ -102,6 +118,14 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         ))
         .layer(from_fn(security::friendly_timeout))
         .layer(from_fn(security::security_headers))
+        // Pages and answers compressed on the fly (fast settings: an 8 KB page in well
+        // under a millisecond); files with a build-time copy are sent as they are.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Fastest),
+        )
         .layer(from_fn_with_state(clients, security::identify_client))
         .layer(
             TraceLayer::new_for_http()

@@ -150,16 +150,52 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             "max-age=31536000; includeSubDomains",
         );
     }
-    // Pages and server-function answers carry personal data: never store them.
+    // Pages, server-function answers and exported lists carry personal data: never
+    // store them.
     // The built assets (/pkg, icons) stay cacheable.
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if (content_type.starts_with("text/html") || content_type.starts_with("application/json"))
+    if (content_type.starts_with("text/html")
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/csv"))
         && !headers.contains_key(header::CACHE_CONTROL)
     {
         set(headers, "cache-control", "no-store");
+    }
+    response
+}
+
+/// How long browsers keep the built files: a year, never revalidated, for the
+/// content-hashed names (a new build has new names); the files whose names do not change
+/// (icons, the manifest, pwa.js) are revalidated each time (304 while unchanged).
+pub async fn cache_static(
+    State(state): State<app::state::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let pkg = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    let served = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+    let headers = response.headers_mut();
+    if served && !headers.contains_key(header::CACHE_CONTROL) {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        let personal =
+            content_type.starts_with("text/html") || content_type.starts_with("application/json");
+        let policy = if pkg && state.assets.hashed {
+            Some("public, max-age=31536000, immutable")
+        } else if !personal {
+            Some("no-cache")
+        } else {
+            None
+        };
+        if let Some(policy) = policy {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        }
     }
     response
 }

@@ -158,7 +158,7 @@ fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
 }
 
 /// Opens the browser's print dialog. Without JavaScript the hint beside it says how.
-#[component]
+#[island]
 fn PrintButton() -> impl IntoView {
     let print = move |_| {
         #[cfg(feature = "hydrate")]

@@ -479,7 +479,7 @@ pub fn RosterPage() -> impl IntoView {
                         .into_any();
                         let import = data
                             .import
-                            .map(|import| view! { <ImportCard import apply page /> }.into_any());
+                            .map(|import| view! { <ImportCard import apply /> }.into_any());
                         let upload = crate::desk::import::upload_section(
                             UPLOAD_PATH,
                             TEMPLATE_PATH,
@@ -506,13 +506,26 @@ pub fn RosterPage() -> impl IntoView {
     }
 }
 
+/// Reloads the page a second after it was shown: the progress of the hashing, with
+/// JavaScript (without, the page's link does it).
+#[island]
+fn ReloadSoon() -> impl IntoView {
+    Effect::new(move |_| {
+        set_timeout(
+            || {
+                #[cfg(feature = "hydrate")]
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            },
+            std::time::Duration::from_millis(1000),
+        );
+    });
+}
+
 /// An upload: its progress while hashing, or its preview and the import form.
 #[component]
-fn ImportCard(
-    import: RosterImport,
-    apply: ServerAction<RosterApply>,
-    page: Resource<Result<RosterPageData, AppError>>,
-) -> impl IntoView {
+fn ImportCard(import: RosterImport, apply: ServerAction<RosterApply>) -> impl IntoView {
     let heading = format!(
         "名单：{}（上传于 {}）",
         import.file_name, import.uploaded_at
@@ -520,11 +533,9 @@ fn ImportCard(
     let body = match import.state {
         RosterUpload::Preparing { done, total } => {
             // With JavaScript the progress updates itself; without, the link reloads.
-            Effect::new(move |_| {
-                set_timeout(move || page.refetch(), std::time::Duration::from_millis(1000));
-            });
             let link = format!("/desk/roster?id={}", import.id);
             view! {
+                <ReloadSoon />
                 <p role="status">
                     {format!("正在为 {total} 名新学生生成初始密码（已完成 {done} 名）。完成后显示预览；可以离开此页，稍后再回来查看。")}
                 </p>

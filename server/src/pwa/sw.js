@@ -16,9 +16,11 @@ const VERSION = "__LIXIAO_VERSION__";
 const STATIC_CACHE = `lixiao-static-${VERSION}`;
 const PAGE_CACHE_PREFIX = "lixiao-pages-";
 const STATIC_FILES = [
-  "/pkg/lixiao.js",
-  "/pkg/lixiao.wasm",
-  "/pkg/lixiao.css",
+  // This build's bundle, by the names the server serves it under (content-hashed in
+  // a release build).
+  "__LIXIAO_JS__",
+  "__LIXIAO_WASM__",
+  "__LIXIAO_CSS__",
   "/pwa.js",
   "/offline.html",
   "/manifest.webmanifest",

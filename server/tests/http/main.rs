@@ -15,5 +15,6 @@ mod pwa;
 mod school;
 mod security;
 mod shell;
+mod static_files;
 mod student_path;
 mod sync;

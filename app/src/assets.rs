@@ -1,0 +1,86 @@
+//! The built browser files' names. With `hash-files` (the release build), cargo-leptos
+//! names them by their content (`lixiao.3f9c….wasm`) and lists the hashes in `hash.txt`
+//! beside the server binary: each deploy gets new names, so the files can be cached for a
+//! year (`immutable`) and a phone never runs yesterday's bundle with today's pages.
+//! Read once at start-up.
+
+use leptos::prelude::LeptosOptions;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assets {
+    /// `/pkg/lixiao.css`, or `/pkg/lixiao.<hash>.css`.
+    pub css: String,
+    pub js: String,
+    pub wasm: String,
+    /// Whether the names carry content hashes (then they never change meaning).
+    pub hashed: bool,
+}
+
+impl Assets {
+    pub fn of(options: &LeptosOptions) -> Self {
+        let hashes = options
+            .hash_files
+            .then(|| {
+                let file = std::env::current_exe()
+                    .ok()?
+                    .parent()?
+                    .join(&*options.hash_file);
+                std::fs::read_to_string(file).ok()
+            })
+            .flatten()
+            .unwrap_or_default();
+        Self::from_hashes(options, &hashes)
+    }
+
+    /// The names given `hash.txt`'s lines (`js: …`, `wasm: …`, `css: …`; none: plain names).
+    pub fn from_hashes(options: &LeptosOptions, hashes: &str) -> Self {
+        let hash_of = |kind: &str| {
+            hashes.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == kind).then(|| hash.trim().to_owned())
+            })
+        };
+        let name = |kind: &str| {
+            let base = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+            match hash_of(kind) {
+                Some(hash) => format!("{base}.{hash}.{kind}"),
+                None => format!("{base}.{kind}"),
+            }
+        };
+        Assets {
+            css: name("css"),
+            js: name("js"),
+            wasm: name("wasm"),
+            hashed: ["css", "js", "wasm"]
+                .iter()
+                .all(|kind| hash_of(kind).is_some()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_come_from_the_hash_file() {
+        let options = LeptosOptions::builder().output_name("lixiao").build();
+        let plain = Assets::from_hashes(&options, "");
+        assert_eq!(plain.css, "/pkg/lixiao.css");
+        assert!(!plain.hashed);
+        let hashed = Assets::from_hashes(&options, "js: abc\nwasm: def\ncss: 123\n");
+        assert_eq!(
+            (
+                hashed.js.as_str(),
+                hashed.wasm.as_str(),
+                hashed.css.as_str()
+            ),
+            (
+                "/pkg/lixiao.abc.js",
+                "/pkg/lixiao.def.wasm",
+                "/pkg/lixiao.123.css"
+            )
+        );
+        assert!(hashed.hashed);
+    }
+}
