@@ -37,7 +37,11 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
     let routes = route_list();
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            // Fresh for each request: who is signed in is worked out once per request.
+            provide_context(app::auth::session::SignedInMemo::default());
+        }
     };
     let pages = {
         let options = state.leptos_options.clone();

@@ -186,18 +186,17 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in student, or `None`.
 #[server(prefix = "/api", endpoint = "who_am_i")]
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
-    use crate::{db::accounts, error::respond, state::AppState};
+    use crate::{error::respond, state::AppState};
     respond(
         async {
             let state = AppState::from_context()?;
             let Some(signed_in) = session::signed_in(&state).await? else {
                 return Ok(None);
             };
-            let name = accounts::display_name(&state.db, &signed_in.login).await?;
             let staff_home = crate::desk::StaffRole::from_code(&signed_in.role)
                 .map(|role| role.home().to_owned());
-            Ok(name.map(|name| Me {
-                name,
+            Ok(Some(Me {
+                name: signed_in.display_name,
                 must_change_password: signed_in.must_change_password,
                 staff_home,
             }))

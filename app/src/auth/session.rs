@@ -28,12 +28,42 @@ const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 /// When the session was last marked as used (Unix seconds).
 const SEEN_AT_KEY: &str = "seen_at";
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub login: String,
     pub role: String,
     /// Set for student accounts only.
     pub student_number: Option<String>,
     pub must_change_password: bool,
+    /// What the page header shows: the student's name, or the staff login.
+    pub display_name: String,
+}
+
+/// This request's answer of [`signed_in`], worked out once: a page asks for it for its
+/// header and again for its content (at the same time, from two resources), and each
+/// answer costs database round trips. Provided fresh for every request (see the server's
+/// router); signing in or out in the request starts it afresh.
+#[derive(Clone, Default)]
+pub struct SignedInMemo(
+    std::sync::Arc<std::sync::Mutex<std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>>>>,
+);
+
+impl SignedInMemo {
+    fn cell(&self) -> std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>> {
+        self.0.lock().map(|cell| cell.clone()).unwrap_or_default()
+    }
+
+    fn reset(&self) {
+        if let Ok(mut cell) = self.0.lock() {
+            *cell = Default::default();
+        }
+    }
+}
+
+fn forget_signed_in() {
+    if let Some(memo) = leptos::prelude::use_context::<SignedInMemo>() {
+        memo.reset();
+    }
 }
 
 /// The login a session belongs to, if it is signed in (whether still valid is for
@@ -52,7 +82,13 @@ pub async fn current_session() -> Result<Session, AppError> {
 /// limit, or the password has changed since it was opened (then it is ended here).
 /// A valid session is marked as used, which extends its idle limit.
 pub async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, AppError> {
-    signed_in_with(state, current_session().await?).await
+    let Some(memo) = leptos::prelude::use_context::<SignedInMemo>() else {
+        return signed_in_with(state, current_session().await?).await;
+    };
+    let cell = memo.cell();
+    cell.get_or_try_init(|| async { signed_in_with(state, current_session().await?).await })
+        .await
+        .cloned()
 }
 
 /// [`signed_in`] for a plain axum handler, which has the session from its extractor.
@@ -95,6 +131,7 @@ pub async fn signed_in_with(
         role: account.role,
         student_number: account.student_number,
         must_change_password: account.must_change_password,
+        display_name: account.display_name,
     }))
 }
 
@@ -200,6 +237,7 @@ pub async fn require_signed_in(state: &AppState) -> Result<SignedIn, AppError> {
 
 /// Starts a signed-in session under a new id, so an id planted before sign-in is worthless.
 pub async fn sign_in(login: &str, session_generation: i64) -> Result<(), AppError> {
+    forget_signed_in();
     let session = current_session().await?;
     session.cycle_id().await.map_err(AppError::internal)?;
     session
@@ -222,6 +260,7 @@ pub async fn sign_in(login: &str, session_generation: i64) -> Result<(), AppErro
 }
 
 pub async fn sign_out() -> Result<(), AppError> {
+    forget_signed_in();
     current_session()
         .await?
         .flush()

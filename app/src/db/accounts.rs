@@ -23,6 +23,8 @@ pub struct SessionState {
     pub session_generation: i64,
     /// A student removed from the cohort: every session of theirs ends.
     pub deactivated: bool,
+    /// The student's name, or the staff login (the page header's).
+    pub display_name: String,
 }
 
 pub async fn find(db: &Db, login: &str) -> Result<Option<Account>, sqlx::Error> {
@@ -36,11 +38,6 @@ pub async fn session_state(db: &Db, login: &str) -> Result<Option<SessionState>,
 /// Stores a new password hash; every session opened before it ends.
 pub async fn change_password(db: &Db, login: &str, password_hash: &str) -> Result<(), sqlx::Error> {
     on_backend!(db, change_password(login, password_hash))
-}
-
-/// The name shown in the page header: the student's name, or the staff login.
-pub async fn display_name(db: &Db, login: &str) -> Result<Option<String>, sqlx::Error> {
-    on_backend!(db, display_name(login))
 }
 
 /// Resets a student's password to a one-time one (`password_hash`): it must be changed
@@ -144,9 +141,10 @@ for_each_backend! {
         pool: &Pool,
         login: &str,
     ) -> Result<Option<SessionState>, sqlx::Error> {
-        let row: Option<(String, Option<String>, bool, i64, bool)> = sqlx::query_as(
+        // One round trip for everything a page needs to know of the account.
+        let row: Option<(String, Option<String>, bool, i64, bool, String)> = sqlx::query_as(
             "SELECT a.role, a.student_number, a.must_change_password, a.session_generation,
-                    s.deactivated_at IS NOT NULL
+                    s.deactivated_at IS NOT NULL, coalesce(s.name, a.login)
              FROM accounts a LEFT JOIN students s ON s.student_number = a.student_number
              WHERE a.login = $1",
         )
@@ -154,13 +152,14 @@ for_each_backend! {
         .fetch_optional(pool)
         .await?;
         Ok(row.map(
-            |(role, student_number, must_change_password, session_generation, deactivated)| {
+            |(role, student_number, must_change_password, session_generation, deactivated, display_name)| {
                 SessionState {
                     role,
                     student_number,
                     must_change_password,
                     session_generation,
                     deactivated,
+                    display_name,
                 }
             },
         ))
@@ -182,16 +181,5 @@ for_each_backend! {
         .execute(pool)
         .await?;
         Ok(())
-    }
-
-    pub(crate) async fn display_name(pool: &Pool, login: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT coalesce(students.name, accounts.login)
-             FROM accounts LEFT JOIN students ON students.student_number = accounts.student_number
-             WHERE accounts.login = $1",
-        )
-        .bind(login)
-        .fetch_optional(pool)
-        .await
     }
 }

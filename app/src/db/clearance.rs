@@ -151,63 +151,74 @@ fn revocation(
 
 for_each_backend! {
     /// Reads everything the clearance page shows. `None` if there is no such student.
+    /// The student and the library, archives and housing rows come in one round trip
+    /// (on SQLite each statement is a hop to the connection's thread and back: on
+    /// departure day, round trips are the page's cost).
     pub(crate) async fn load_facts(
         conn: &mut Conn,
         student_number: &str,
     ) -> Result<Option<ClearanceFacts>, sqlx::Error> {
-        let basic: Option<BasicInfo> = sqlx::query_as(
-            "SELECT name, student_number, gender, grade, college, major, enrolled_on,
-                    departure_category, applied_on
-             FROM students WHERE student_number = $1",
+        let row: Option<FactsRow> = sqlx::query_as(
+            "SELECT s.name, s.student_number, s.gender, s.grade, s.college, s.major,
+                    s.enrolled_on, s.departure_category, s.applied_on,
+                    l.student_number IS NOT NULL AS has_library, l.books_out, l.fines_fen,
+                    l.violations, l.card_cancelled_at IS NOT NULL AS card_cancelled,
+                    l.thesis_status AS library_thesis,
+                    a.thesis_status AS archives_thesis,
+                    h.student_number IS NOT NULL AS has_housing, h.campus, h.building, h.room,
+                    h.checked_out_on, h.checked_out_by
+             FROM students s
+             LEFT JOIN library_records l ON l.student_number = s.student_number
+             LEFT JOIN archives_records a ON a.student_number = s.student_number
+             LEFT JOIN housing_records h ON h.student_number = s.student_number
+             WHERE s.student_number = $1",
         )
         .bind(student_number)
         .fetch_optional(&mut *conn)
         .await?;
-        let Some(basic) = basic else {
+        let Some(row) = row else {
             return Ok(None);
         };
-
-        let library: Option<(i64, i64, i64, Option<Instant>, String)> = sqlx::query_as(
-            "SELECT books_out, fines_fen, violations, card_cancelled_at, thesis_status
-             FROM library_records WHERE student_number = $1",
-        )
-        .bind(&basic.student_number)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let library = library
-            .map(|(books_out, fines_fen, violations, cancelled_at, thesis)| {
-                Ok::<_, sqlx::Error>(LibraryFacts {
-                    // The schema's CHECKs keep these non-negative.
-                    books_out: u32::try_from(books_out).unwrap_or(u32::MAX),
-                    fines: fen_to_yuan(fines_fen),
-                    violations: u32::try_from(violations).unwrap_or(u32::MAX),
-                    card_cancelled: cancelled_at.is_some(),
-                    thesis: LibraryThesisStatus::from_code(&thesis)
-                        .ok_or_else(|| unknown_code("library_records.thesis_status", &thesis))?,
-                })
+        let basic = BasicInfo {
+            gender: crate::clearance::model::Gender::from_code(&row.gender)
+                .ok_or_else(|| unknown_code("students.gender", &row.gender))?,
+            name: row.name,
+            student_number: row.student_number,
+            grade: row.grade,
+            college: row.college,
+            major: row.major,
+            enrolled_on: row.enrolled_on,
+            departure_category: row.departure_category,
+            applied_on: row.applied_on,
+        };
+        let library = if row.has_library {
+            let thesis = row.library_thesis.unwrap_or_default();
+            Some(LibraryFacts {
+                // The schema's CHECKs keep these non-negative.
+                books_out: u32::try_from(row.books_out.unwrap_or(0)).unwrap_or(u32::MAX),
+                fines: fen_to_yuan(row.fines_fen.unwrap_or(0)),
+                violations: u32::try_from(row.violations.unwrap_or(0)).unwrap_or(u32::MAX),
+                card_cancelled: row.card_cancelled,
+                thesis: LibraryThesisStatus::from_code(&thesis)
+                    .ok_or_else(|| unknown_code("library_records.thesis_status", &thesis))?,
             })
-            .transpose()?;
-
-        let archives: Option<Option<String>> =
-            sqlx::query_scalar("SELECT thesis_status FROM archives_records WHERE student_number = $1")
-                .bind(&basic.student_number)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let archives = archives
-            .flatten()
+        } else {
+            None
+        };
+        let archives = row
+            .archives_thesis
             .map(|code| {
                 ArchivesThesisStatus::from_code(&code)
                     .ok_or_else(|| unknown_code("archives_records.thesis_status", &code))
             })
             .transpose()?;
-
-        let housing: Option<HousingRecord> = sqlx::query_as(
-            "SELECT campus, building, room, checked_out_on, checked_out_by
-             FROM housing_records WHERE student_number = $1",
-        )
-        .bind(&basic.student_number)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let housing = row.has_housing.then(|| HousingRecord {
+            campus: row.campus.unwrap_or_default(),
+            building: row.building.unwrap_or_default(),
+            room: row.room.unwrap_or_default(),
+            checked_out_on: row.checked_out_on,
+            checked_out_by: row.checked_out_by,
+        });
 
         let arrears: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
             "SELECT student_number, academic_year, item, amount_fen, charge_id
@@ -246,20 +257,26 @@ for_each_backend! {
         let Some(facts) = load_facts(&mut tx, student_number).await? else {
             return Ok(None);
         };
-        let submitted = find_submitted(&mut tx, student_number).await?;
-        let revoked = match submitted {
-            Some(_) => None,
-            None => {
-                let last: Option<(Option<Instant>, Option<String>, Option<String>)> = sqlx::query_as(
-                    "SELECT revoked_at, revoked_by, revoke_reason FROM departures
-                     WHERE student_number = $1 AND revoked_at IS NOT NULL
-                     ORDER BY revoked_at DESC, id DESC LIMIT 1",
-                )
-                .bind(student_number)
-                .fetch_optional(&mut *tx)
-                .await?;
-                for_student(last.and_then(|(at, by, reason)| revocation(at, by, reason)))
-            }
+        // The active departure, or else the last revoked one: one round trip.
+        let last: Option<SummaryRow> =
+            sqlx::query_as(
+                "SELECT slip_number, submitted_at, revoked_at, revoked_by, revoke_reason
+                 FROM departures WHERE student_number = $1
+                 ORDER BY revoked_at IS NULL DESC, revoked_at DESC, id DESC LIMIT 1",
+            )
+            .bind(student_number)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (submitted, revoked) = match last {
+            None => (None, None),
+            Some((slip_number, submitted_at, None, _, _)) => (
+                Some(SubmittedRef {
+                    slip_number,
+                    submitted_at: submitted_at.beijing_display(),
+                }),
+                None,
+            ),
+            Some((_, _, at, by, reason)) => (None, for_student(revocation(at, by, reason))),
         };
         tx.commit().await?;
         Ok(Some((facts, DepartureState { submitted, revoked })))
@@ -507,6 +524,33 @@ for_each_backend! {
         tx.commit().await?;
         Ok(RevokeOutcome::Revoked(student))
     }
+}
+
+/// The student and the library, archives and housing rows of [`load_facts`], joined.
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    name: String,
+    student_number: String,
+    gender: String,
+    grade: String,
+    college: String,
+    major: String,
+    enrolled_on: String,
+    departure_category: String,
+    applied_on: String,
+    has_library: bool,
+    books_out: Option<i64>,
+    fines_fen: Option<i64>,
+    violations: Option<i64>,
+    card_cancelled: bool,
+    library_thesis: Option<String>,
+    archives_thesis: Option<String>,
+    has_housing: bool,
+    campus: Option<String>,
+    building: Option<String>,
+    room: Option<String>,
+    checked_out_on: Option<String>,
+    checked_out_by: Option<String>,
 }
 
 /// A stored value that is not one of the codes the schema admits: the database was
