@@ -8,6 +8,11 @@ use std::{net::SocketAddr, process::ExitCode};
 use app::{config::Config, state::AppState};
 use server::{routes, telemetry};
 
+/// mimalloc gives freed memory back to the system (argon2's 19 MiB arrays after a sign-in
+/// storm, SQLite's pages), where glibc keeps large freed blocks resident.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: server                        serve Lixiao
        server backup FILE            copy the live SQLite database to FILE (a new file)
        server staff add LOGIN ROLE   create a staff account; ROLE is one of

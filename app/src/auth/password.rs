@@ -47,6 +47,8 @@ pub fn peak_concurrent_hashes() -> usize {
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, String> {
+    PENDING.fetch_add(1, Ordering::SeqCst);
+    let _pending = Pending;
     let _permit = HASHING.acquire().await.map_err(|error| error.to_string())?;
     let (done, result) = tokio::sync::oneshot::channel();
     hashing_threads()?
@@ -65,6 +67,23 @@ async fn bounded<T: Send + 'static>(
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes asked for and not yet answered: running, or waiting for a thread.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one hash as pending until its caller has the answer or has gone.
+struct Pending;
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        PENDING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    /// The hashing thread's argon2 memory, kept while work is waiting (see [`compute`]).
+    static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// A fixed set of [`CONCURRENT_HASHES`] threads that run every argon2 computation.
 /// Fixed rather than tokio's blocking pool: the allocator keeps each thread's freed
@@ -88,7 +107,16 @@ fn hashing_threads() -> Result<&'static std::sync::mpsc::Sender<Job>, String> {
                                 Err(_) => return,
                             };
                             match next {
-                                Ok(job) => job(),
+                                Ok(job) => {
+                                    job();
+                                    // Not enough work left for every thread (the count
+                                    // still includes the job just done): give the
+                                    // 19 MiB back, so that a server between sign-in
+                                    // storms stays small. In a storm it is kept.
+                                    if PENDING.load(Ordering::SeqCst) <= CONCURRENT_HASHES {
+                                        MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
+                                    }
+                                }
                                 Err(_) => return,
                             }
                         }
@@ -114,10 +142,11 @@ fn argon2() -> Argon2<'static> {
 /// Refused as corrupt rather than computed: a stored hash asking for more than 64 MiB.
 const MAX_BLOCKS: usize = 64 * 1024;
 
-/// Computes argon2 into `out` with this thread's reusable memory. Each hashing thread
-/// keeps one 19 MiB block array for its lifetime instead of allocating one per password:
-/// the allocator would keep every freed array of that size (glibc raises its mmap
-/// threshold after the first), and a sign-in storm would leave hundreds of MiB resident.
+/// Computes argon2 into `out` with this thread's reusable memory. During a storm each
+/// hashing thread keeps one 19 MiB block array from one password to the next instead of
+/// allocating one per password; it frees it when no work is waiting (and the server's
+/// allocator, mimalloc, returns it to the system: glibc would keep freed arrays of that
+/// size resident after raising its mmap threshold).
 fn compute(
     argon2: &Argon2<'_>,
     params: &Params,
@@ -125,9 +154,6 @@ fn compute(
     salt: &[u8],
     out: &mut [u8],
 ) -> Result<(), String> {
-    thread_local! {
-        static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let blocks = params.block_count();
     if blocks > MAX_BLOCKS {
         return Err(format!("argon2 memory of {blocks} KiB refused"));

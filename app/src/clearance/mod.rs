@@ -36,25 +36,20 @@ pub const ALREADY_SUBMITTED: &str =
 /// The signed-in student's clearance. The student comes from the session, never an argument.
 #[server(prefix = "/api", endpoint = "clearance")]
 pub async fn get_clearance() -> Result<ClearanceView, AppError> {
-    use crate::{
-        auth::session,
-        db::{clearance, offices},
-        error::respond,
-        state::AppState,
-    };
+    use crate::{auth::session, db::clearance, error::respond, state::AppState};
     respond(
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state).await?;
-            let (facts, departures) = clearance::load(&state.db, &number)
+            // One round trip for the whole page.
+            let page = clearance::load_page(&state.db, &number)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let history = offices::history(&state.db, &number, None, false).await?;
             Ok(ClearanceView {
-                facts,
-                submitted: departures.submitted,
-                revoked: departures.revoked,
-                history,
+                facts: page.facts,
+                submitted: page.departures.submitted,
+                revoked: page.departures.revoked,
+                history: page.history,
             })
         }
         .await,

@@ -39,6 +39,19 @@ pub async fn load(
     on_backend!(db, load(student_number))
 }
 
+/// What the student's own clearance page shows.
+pub struct StudentPage {
+    pub facts: ClearanceFacts,
+    pub departures: DepartureState,
+    /// 变更记录 of all four offices, newest first, offices named instead of staff.
+    pub history: Vec<crate::clearance::model::HistoryEntry>,
+}
+
+/// The student's clearance page in one round trip. `None` if there is no such student.
+pub async fn load_page(db: &Db, student_number: &str) -> Result<Option<StudentPage>, sqlx::Error> {
+    on_backend!(db, load_page(student_number))
+}
+
 pub enum CancelOutcome {
     Cancelled,
     Refused(CardRefusal),
@@ -151,135 +164,70 @@ fn revocation(
 
 for_each_backend! {
     /// Reads everything the clearance page shows. `None` if there is no such student.
-    /// The student and the library, archives and housing rows come in one round trip
-    /// (on SQLite each statement is a hop to the connection's thread and back: on
-    /// departure day, round trips are the page's cost).
+    /// One statement: the student joined with the library, archives and housing rows,
+    /// and the arrears and the standings as JSON arrays (on SQLite each statement is a
+    /// hop to the connection's thread and back; on PostgreSQL a network round trip: on
+    /// departure day, round trips are the page's cost). One statement also sees one
+    /// state of the database, without a transaction around it.
     pub(crate) async fn load_facts(
         conn: &mut Conn,
         student_number: &str,
     ) -> Result<Option<ClearanceFacts>, sqlx::Error> {
-        let row: Option<FactsRow> = sqlx::query_as(
-            "SELECT s.name, s.student_number, s.gender, s.grade, s.college, s.major,
-                    s.enrolled_on, s.departure_category, s.applied_on,
-                    l.student_number IS NOT NULL AS has_library, l.books_out, l.fines_fen,
-                    l.violations, l.card_cancelled_at IS NOT NULL AS card_cancelled,
-                    l.thesis_status AS library_thesis,
-                    a.thesis_status AS archives_thesis,
-                    h.student_number IS NOT NULL AS has_housing, h.campus, h.building, h.room,
-                    h.checked_out_on, h.checked_out_by
-             FROM students s
-             LEFT JOIN library_records l ON l.student_number = s.student_number
-             LEFT JOIN archives_records a ON a.student_number = s.student_number
-             LEFT JOIN housing_records h ON h.student_number = s.student_number
-             WHERE s.student_number = $1",
-        )
-        .bind(student_number)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let basic = BasicInfo {
-            gender: crate::clearance::model::Gender::from_code(&row.gender)
-                .ok_or_else(|| unknown_code("students.gender", &row.gender))?,
-            name: row.name,
-            student_number: row.student_number,
-            grade: row.grade,
-            college: row.college,
-            major: row.major,
-            enrolled_on: row.enrolled_on,
-            departure_category: row.departure_category,
-            applied_on: row.applied_on,
-        };
-        let library = if row.has_library {
-            let thesis = row.library_thesis.unwrap_or_default();
-            Some(LibraryFacts {
-                // The schema's CHECKs keep these non-negative.
-                books_out: u32::try_from(row.books_out.unwrap_or(0)).unwrap_or(u32::MAX),
-                fines: fen_to_yuan(row.fines_fen.unwrap_or(0)),
-                violations: u32::try_from(row.violations.unwrap_or(0)).unwrap_or(u32::MAX),
-                card_cancelled: row.card_cancelled,
-                thesis: LibraryThesisStatus::from_code(&thesis)
-                    .ok_or_else(|| unknown_code("library_records.thesis_status", &thesis))?,
-            })
-        } else {
-            None
-        };
-        let archives = row
-            .archives_thesis
-            .map(|code| {
-                ArchivesThesisStatus::from_code(&code)
-                    .ok_or_else(|| unknown_code("archives_records.thesis_status", &code))
-            })
-            .transpose()?;
-        let housing = row.has_housing.then(|| HousingRecord {
-            campus: row.campus.unwrap_or_default(),
-            building: row.building.unwrap_or_default(),
-            room: row.room.unwrap_or_default(),
-            checked_out_on: row.checked_out_on,
-            checked_out_by: row.checked_out_by,
-        });
-
-        let arrears: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT student_number, academic_year, item, amount_fen, charge_id
-             FROM finance_arrears WHERE student_number = $1 ORDER BY academic_year, id",
-        )
-        .bind(&basic.student_number)
-        .fetch_all(&mut *conn)
-        .await?;
-        let arrears = arrears
-            .into_iter()
-            .map(|(student_number, academic_year, item, amount_fen, charge_id)| Arrear {
-                student_number,
-                charge_id,
-                academic_year,
-                item,
-                amount: fen_to_yuan(amount_fen),
-            })
-            .collect();
-
-        let states = offices_db::load_states(&mut *conn, student_number).await?;
-        Ok(Some(ClearanceFacts {
-            basic,
-            library,
-            archives,
-            housing,
-            arrears,
-            states,
-        }))
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| facts_sql(dialect::json_rows, ""));
+        let row: Option<FactsRow> = sqlx::query_as(sql)
+            .bind(student_number)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(FactsRow::into_facts).transpose()
     }
 
+    /// The clearance page's facts and departures, in one statement.
     pub(crate) async fn load(
         pool: &Pool,
         student_number: &str,
     ) -> Result<Option<(ClearanceFacts, DepartureState)>, sqlx::Error> {
-        let mut tx = dialect::begin_read(pool).await?;
-        let Some(facts) = load_facts(&mut tx, student_number).await? else {
-            return Ok(None);
-        };
-        // The active departure, or else the last revoked one: one round trip.
-        let last: Option<SummaryRow> =
-            sqlx::query_as(
-                "SELECT slip_number, submitted_at, revoked_at, revoked_by, revoke_reason
-                 FROM departures WHERE student_number = $1
-                 ORDER BY revoked_at IS NULL DESC, revoked_at DESC, id DESC LIMIT 1",
-            )
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            facts_sql(dialect::json_rows, &format!(", {} AS departure", departure_json(dialect::json_rows)))
+        });
+        let row: Option<PageRow> = sqlx::query_as(sql)
             .bind(student_number)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(pool)
             .await?;
-        let (submitted, revoked) = match last {
-            None => (None, None),
-            Some((slip_number, submitted_at, None, _, _)) => (
-                Some(SubmittedRef {
-                    slip_number,
-                    submitted_at: submitted_at.beijing_display(),
-                }),
-                None,
-            ),
-            Some((_, _, at, by, reason)) => (None, for_student(revocation(at, by, reason))),
-        };
-        tx.commit().await?;
-        Ok(Some((facts, DepartureState { submitted, revoked })))
+        row.map(|row| Ok((row.facts.into_facts()?, departure_state(&row.departure)?)))
+            .transpose()
+    }
+
+    /// The student's own page: facts, departures and every office's history (as the
+    /// student sees it), in one statement.
+    pub(crate) async fn load_page(
+        pool: &Pool,
+        student_number: &str,
+    ) -> Result<Option<StudentPage>, sqlx::Error> {
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            facts_sql(
+                dialect::json_rows,
+                &format!(
+                    ", {} AS departure, {} AS history",
+                    departure_json(dialect::json_rows),
+                    history_json(dialect::json_rows)
+                ),
+            )
+        });
+        let row: Option<StudentPageRow> = sqlx::query_as(sql)
+            .bind(student_number)
+            .fetch_optional(pool)
+            .await?;
+        row.map(|row| {
+            Ok(StudentPage {
+                facts: row.facts.into_facts()?,
+                departures: departure_state(&row.departure)?,
+                history: history_entries(&row.history)?,
+            })
+        })
+        .transpose()
     }
 
     /// The student's active departure.
@@ -526,7 +474,175 @@ for_each_backend! {
     }
 }
 
-/// The student and the library, archives and housing rows of [`load_facts`], joined.
+/// `json_rows(columns, from, order)`: the dialect's SQL for a JSON array (as text) of
+/// one JSON array of `columns` per row `from` yields, in `order`.
+type JsonRows = fn(&str, &str, &str) -> String;
+
+/// The statement of [`load_facts`], with `more` columns after the facts'.
+fn facts_sql(json_rows: JsonRows, more: &str) -> String {
+    let arrears = json_rows(
+        "a.student_number, a.academic_year, a.item, a.amount_fen, a.charge_id",
+        "finance_arrears a WHERE a.student_number = s.student_number",
+        "a.academic_year, a.id",
+    );
+    // 数据更新于 is the office's own time when its system said ("as of"), else when
+    // Lixiao received the facts.
+    let states = json_rows(
+        "o.office, o.standing,
+         CASE WHEN o.reported_at IS NULL THEN NULL ELSE COALESCE(o.source_as_of, o.reported_at) END,
+         o.override_verdict, o.override_reason, o.override_at, o.override_ends_with_new_facts,
+         o.version",
+        "office_states o WHERE o.student_number = s.student_number",
+        "o.office",
+    );
+    format!(
+        "SELECT s.name, s.student_number, s.gender, s.grade, s.college, s.major,
+                s.enrolled_on, s.departure_category, s.applied_on,
+                l.student_number IS NOT NULL AS has_library, l.books_out, l.fines_fen,
+                l.violations, l.card_cancelled_at IS NOT NULL AS card_cancelled,
+                l.thesis_status AS library_thesis,
+                a.thesis_status AS archives_thesis,
+                h.student_number IS NOT NULL AS has_housing, h.campus, h.building, h.room,
+                h.checked_out_on, h.checked_out_by,
+                {arrears} AS arrears, {states} AS states {more}
+         FROM students s
+         LEFT JOIN library_records l ON l.student_number = s.student_number
+         LEFT JOIN archives_records a ON a.student_number = s.student_number
+         LEFT JOIN housing_records h ON h.student_number = s.student_number
+         WHERE s.student_number = $1"
+    )
+}
+
+/// The active departure, or else the last revoked one (at most one row).
+fn departure_json(json_rows: JsonRows) -> String {
+    json_rows(
+        "d.slip_number, d.submitted_at, d.revoked_at, d.revoked_by, d.revoke_reason",
+        "(SELECT dd.id, dd.slip_number, dd.submitted_at, dd.revoked_at, dd.revoked_by,
+                 dd.revoke_reason
+          FROM departures dd WHERE dd.student_number = s.student_number
+          ORDER BY dd.revoked_at IS NULL DESC, dd.revoked_at DESC, dd.id DESC LIMIT 1) d",
+        "d.id",
+    )
+}
+
+/// Every office's history of the student, newest first.
+fn history_json(json_rows: JsonRows) -> String {
+    json_rows(
+        "y.office, y.at, y.actor_kind, y.actor, y.change, y.before, y.after, y.reason",
+        "office_history y WHERE y.student_number = s.student_number",
+        "y.id DESC",
+    )
+}
+
+fn json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(text)
+        .map_err(|error| sqlx::Error::Decode(format!("{column}: {error}").into()))
+}
+
+/// A flag inside JSON: `true`/`false` from PostgreSQL, 0/1 from SQLite.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Number(i64),
+}
+
+impl Flag {
+    fn is_set(&self) -> bool {
+        match self {
+            Flag::Bool(flag) => *flag,
+            Flag::Number(number) => *number != 0,
+        }
+    }
+}
+
+/// A stored instant inside JSON (RFC 3339 on both backends), as pages show it.
+fn shown(instant: Option<String>) -> Option<String> {
+    instant.map(|at| crate::clock::beijing_display(&at))
+}
+
+fn departure_state(text: &str) -> Result<DepartureState, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = json("departure", text)?;
+    Ok(match rows.into_iter().next() {
+        None => DepartureState::default(),
+        Some((slip_number, submitted_at, None, _, _)) => DepartureState {
+            submitted: Some(SubmittedRef {
+                slip_number,
+                submitted_at: crate::clock::beijing_display(&submitted_at),
+            }),
+            revoked: None,
+        },
+        Some((_, _, at, by, reason)) => DepartureState {
+            submitted: None,
+            revoked: match (shown(at), by, reason) {
+                (Some(at), Some(_), Some(reason)) => Some(Revocation {
+                    at,
+                    by: None,
+                    reason,
+                }),
+                _ => None,
+            },
+        },
+    })
+}
+
+fn history_entries(text: &str) -> Result<Vec<crate::clearance::model::HistoryEntry>, sqlx::Error> {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = json("history", text)?;
+    rows.into_iter()
+        .map(|(office, at, kind, actor, change, before, after, reason)| {
+            super::offices::history_entry(
+                super::offices::HistoryParts {
+                    office,
+                    at: crate::clock::beijing_display(&at),
+                    kind,
+                    actor,
+                    change,
+                    before,
+                    after,
+                    reason,
+                },
+                false,
+            )
+        })
+        .collect()
+}
+
+/// [`load`]'s row: the facts and the departure.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    facts: FactsRow,
+    departure: String,
+}
+
+/// [`load_page`]'s row: the facts, the departure and the history.
+#[derive(sqlx::FromRow)]
+struct StudentPageRow {
+    #[sqlx(flatten)]
+    facts: FactsRow,
+    departure: String,
+    history: String,
+}
+
+/// The student and the library, archives and housing rows of [`load_facts`], joined,
+/// with the arrears and standings as JSON.
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     name: String,
@@ -551,6 +667,103 @@ struct FactsRow {
     room: Option<String>,
     checked_out_on: Option<String>,
     checked_out_by: Option<String>,
+    arrears: String,
+    states: String,
+}
+
+impl FactsRow {
+    fn into_facts(self) -> Result<ClearanceFacts, sqlx::Error> {
+        let row = self;
+        let basic = BasicInfo {
+            gender: crate::clearance::model::Gender::from_code(&row.gender)
+                .ok_or_else(|| unknown_code("students.gender", &row.gender))?,
+            name: row.name,
+            student_number: row.student_number,
+            grade: row.grade,
+            college: row.college,
+            major: row.major,
+            enrolled_on: row.enrolled_on,
+            departure_category: row.departure_category,
+            applied_on: row.applied_on,
+        };
+        let library = if row.has_library {
+            let thesis = row.library_thesis.unwrap_or_default();
+            Some(LibraryFacts {
+                // The schema's CHECKs keep these non-negative.
+                books_out: u32::try_from(row.books_out.unwrap_or(0)).unwrap_or(u32::MAX),
+                fines: fen_to_yuan(row.fines_fen.unwrap_or(0)),
+                violations: u32::try_from(row.violations.unwrap_or(0)).unwrap_or(u32::MAX),
+                card_cancelled: row.card_cancelled,
+                thesis: LibraryThesisStatus::from_code(&thesis)
+                    .ok_or_else(|| unknown_code("library_records.thesis_status", &thesis))?,
+            })
+        } else {
+            None
+        };
+        let archives = row
+            .archives_thesis
+            .map(|code| {
+                ArchivesThesisStatus::from_code(&code)
+                    .ok_or_else(|| unknown_code("archives_records.thesis_status", &code))
+            })
+            .transpose()?;
+        let housing = row.has_housing.then(|| HousingRecord {
+            campus: row.campus.unwrap_or_default(),
+            building: row.building.unwrap_or_default(),
+            room: row.room.unwrap_or_default(),
+            checked_out_on: row.checked_out_on,
+            checked_out_by: row.checked_out_by,
+        });
+        type ArrearRow = (String, String, String, i64, Option<String>);
+        let arrears: Vec<ArrearRow> = json("arrears", &row.arrears)?;
+        let arrears = arrears
+            .into_iter()
+            .map(
+                |(student_number, academic_year, item, amount_fen, charge_id)| Arrear {
+                    student_number,
+                    charge_id,
+                    academic_year,
+                    item,
+                    amount: fen_to_yuan(amount_fen),
+                },
+            )
+            .collect();
+        type StateRow = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Flag,
+            i64,
+        );
+        let rows: Vec<StateRow> = json("states", &row.states)?;
+        let mut states = crate::clearance::model::OfficeStates::all_pending();
+        for (office, standing, reported_at, verdict, reason, decided_at, ends, version) in rows {
+            super::offices::apply_state(
+                &mut states,
+                super::offices::StateParts {
+                    office,
+                    standing,
+                    reported_at: shown(reported_at),
+                    verdict,
+                    reason,
+                    decided_at: shown(decided_at),
+                    ends_with_new_facts: ends.is_set(),
+                    version,
+                },
+            )?;
+        }
+        Ok(ClearanceFacts {
+            basic,
+            library,
+            archives,
+            housing,
+            arrears,
+            states,
+        })
+    }
 }
 
 /// A stored value that is not one of the codes the schema admits: the database was

@@ -262,18 +262,6 @@ fn facts_summary(office: Office, facts: &ClearanceFacts) -> String {
     }
 }
 
-/// office, standing, reported_at, override verdict, reason, at, ends with new facts, version.
-type StateRow = (
-    String,
-    String,
-    Option<Instant>,
-    Option<String>,
-    Option<String>,
-    Option<Instant>,
-    bool,
-    i64,
-);
-
 /// office, at, actor kind, actor, change, before, after, reason.
 type HistoryRow = (
     String,
@@ -286,6 +274,82 @@ type HistoryRow = (
     String,
 );
 
+/// One `office_states` row, decoded (times already in Beijing time, as shown).
+pub(crate) struct StateParts {
+    pub office: String,
+    pub standing: String,
+    pub reported_at: Option<String>,
+    pub verdict: Option<String>,
+    pub reason: Option<String>,
+    pub decided_at: Option<String>,
+    pub ends_with_new_facts: bool,
+    pub version: i64,
+}
+
+/// Puts one office's standing into `states`.
+pub(crate) fn apply_state(states: &mut OfficeStates, row: StateParts) -> Result<(), sqlx::Error> {
+    let office = Office::from_code(&row.office)
+        .ok_or_else(|| crate::db::clearance::unknown_code("office_states.office", &row.office))?;
+    let standing = Standing::from_code(&row.standing).ok_or_else(|| {
+        crate::db::clearance::unknown_code("office_states.standing", &row.standing)
+    })?;
+    let overridden = match (row.verdict, row.reason, row.decided_at) {
+        (Some(verdict), Some(reason), Some(decided_at)) => Some(Override {
+            pass: verdict == "pass",
+            reason,
+            decided_at,
+            ends_with_new_facts: row.ends_with_new_facts,
+        }),
+        _ => None,
+    };
+    *states.get_mut(office) = OfficeState {
+        standing,
+        reported_at: row.reported_at,
+        overridden,
+        version: row.version,
+    };
+    Ok(())
+}
+
+/// One `office_history` row, decoded (the time already in Beijing time).
+pub(crate) struct HistoryParts {
+    pub office: String,
+    pub at: String,
+    pub kind: String,
+    pub actor: Option<String>,
+    pub change: String,
+    pub before: String,
+    pub after: String,
+    pub reason: String,
+}
+
+/// A history entry as shown: the office for students, the clerk too for staff.
+pub(crate) fn history_entry(
+    row: HistoryParts,
+    for_staff: bool,
+) -> Result<HistoryEntry, sqlx::Error> {
+    let office = Office::from_code(&row.office)
+        .ok_or_else(|| crate::db::clearance::unknown_code("office_history.office", &row.office))?;
+    let by = match row.kind.as_str() {
+        "student" => "本人".to_owned(),
+        "staff" => office.name().to_owned(),
+        "system" => format!("{}（系统同步）", office.name()),
+        "migration" => "系统升级".to_owned(),
+        _ => "系统".to_owned(),
+    };
+    let staff_visible = for_staff && (row.kind == "staff" || row.kind == "system");
+    Ok(HistoryEntry {
+        office,
+        at: row.at,
+        by,
+        staff: if staff_visible { row.actor } else { None },
+        change: change_label(&row.change).to_owned(),
+        before: row.before,
+        after: row.after,
+        reason: row.reason,
+    })
+}
+
 fn yuan_to_fen(amount: Decimal) -> Option<i64> {
     let fen = amount.checked_mul(Decimal::from(100))?;
     if !fen.fract().is_zero() {
@@ -295,50 +359,6 @@ fn yuan_to_fen(amount: Decimal) -> Option<i64> {
 }
 
 for_each_backend! {
-    /// The four offices' standings of one student: no row is 待核验.
-    pub(crate) async fn load_states(
-        conn: &mut Conn,
-        student_number: &str,
-    ) -> Result<OfficeStates, sqlx::Error> {
-        let rows: Vec<StateRow> =
-            sqlx::query_as(
-                // 数据更新于 is the office's own time when its system said ("as of"),
-                // else when Lixiao received the facts.
-                "SELECT office, standing,
-                        CASE WHEN reported_at IS NULL THEN NULL
-                             ELSE COALESCE(source_as_of, reported_at) END,
-                        override_verdict, override_reason,
-                        override_at, override_ends_with_new_facts, version
-                 FROM office_states WHERE student_number = $1",
-            )
-            .bind(student_number)
-            .fetch_all(&mut *conn)
-            .await?;
-        let mut states = OfficeStates::all_pending();
-        for (office, standing, reported_at, verdict, reason, decided_at, ends, version) in rows {
-            let office = Office::from_code(&office)
-                .ok_or_else(|| crate::db::clearance::unknown_code("office_states.office", &office))?;
-            let standing = Standing::from_code(&standing)
-                .ok_or_else(|| crate::db::clearance::unknown_code("office_states.standing", &standing))?;
-            let overridden = match (verdict, reason, decided_at) {
-                (Some(verdict), Some(reason), Some(decided_at)) => Some(Override {
-                    pass: verdict == "pass",
-                    reason,
-                    decided_at: decided_at.beijing_display(),
-                    ends_with_new_facts: ends,
-                }),
-                _ => None,
-            };
-            *states.get_mut(office) = OfficeState {
-                standing,
-                reported_at: reported_at.map(Instant::beijing_display),
-                overridden,
-                version,
-            };
-        }
-        Ok(states)
-    }
-
     /// Marks `office` as having reported new facts on the student (under the caller's
     /// transaction): standing reported, time now, version bumped, and an override that
     /// was to end with new facts ended. Returns the new version.
@@ -747,25 +767,10 @@ for_each_backend! {
             .await?;
         rows.into_iter()
             .map(|(office, at, kind, actor, change, before, after, reason)| {
-                let office = Office::from_code(&office)
-                    .ok_or_else(|| crate::db::clearance::unknown_code("office_history.office", &office))?;
-                let by = match kind.as_str() {
-                    "student" => "本人".to_owned(),
-                    "staff" => office.name().to_owned(),
-                    "system" => format!("{}（系统同步）", office.name()),
-                    "migration" => "系统升级".to_owned(),
-                    _ => "系统".to_owned(),
-                };
-                Ok(HistoryEntry {
-                    office,
-                    at: at.beijing_display(),
-                    by,
-                    staff: if for_staff && (kind == "staff" || kind == "system") { actor } else { None },
-                    change: change_label(&change).to_owned(),
-                    before,
-                    after,
-                    reason,
-                })
+                history_entry(
+                    HistoryParts { office, at: at.beijing_display(), kind, actor, change, before, after, reason },
+                    for_staff,
+                )
             })
             .collect()
     }

@@ -134,6 +134,14 @@ pub async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>
     Ok(tx)
 }
 
+/// A JSON array (as text) of one JSON array of `columns` for each row `from` yields,
+/// in `order`; `[]` for none.
+pub fn json_rows(columns: &str, from: &str, order: &str) -> String {
+    format!(
+        "(SELECT coalesce(json_agg(json_build_array({columns}) ORDER BY {order}), '[]'::json)::text FROM {from})"
+    )
+}
+
 /// Whether `error` breaks the unique index or constraint `name`.
 pub fn violates(error: &dyn sqlx::error::DatabaseError, name: &str) -> bool {
     error.is_unique_violation() && error.constraint() == Some(name)

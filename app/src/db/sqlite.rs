@@ -90,6 +90,14 @@ pub async fn lock_student(
     Ok(())
 }
 
+/// A JSON array (as text) of one JSON array of `columns` for each row `from` yields,
+/// in `order`; `[]` for none.
+pub fn json_rows(columns: &str, from: &str, order: &str) -> String {
+    format!(
+        "(SELECT coalesce(json_group_array(json_array({columns}) ORDER BY {order}), '[]') FROM {from})"
+    )
+}
+
 /// Whether `error` breaks the unique index `name`. SQLite's message names the columns,
 /// not the index ("UNIQUE constraint failed: departures.student_number"), so the indexes
 /// Lixiao tells apart are listed here with their columns.
