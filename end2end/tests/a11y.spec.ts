@@ -88,6 +88,13 @@ test("the sign-in page and the not-found page", async ({ page }, testInfo) => {
   await checkPage(page, testInfo, "404");
 });
 
+test("the public verification page: the form, an unknown serial, a typing slip", async ({ page }, testInfo) => {
+  for (const path of ["/verify", "/verify?serial=7K2M-9QX4-HDR3-PZ8W", "/verify?serial=123"]) {
+    await open(page, testInfo, path);
+    await checkPage(page, testInfo, path);
+  }
+});
+
 test("张伟's pages: first password change, hall, a failing clearance", async ({ page }, testInfo) => {
   await open(page, testInfo, "/login");
   await page.getByLabel("学号").fill("2020100003");
@@ -149,6 +156,8 @@ test("an office's desk: the list, one student, the CSV import", async ({ page },
 });
 
 test("the graduate school's pages and the admin's", async ({ page }, testInfo) => {
+  // Seven pages, each checked by axe: more than the default 30 s on a busy 2-core machine.
+  test.slow();
   await staffSignIn(page, testInfo, "gradschool_demo", "Gradschool-demo-2020");
   for (const path of [
     "/desk/overview",

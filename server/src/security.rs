@@ -179,6 +179,11 @@ pub async fn cache_static(
     let mut response = next.run(request).await;
     let served = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
     let headers = response.headers_mut();
+    // A precompressed file (.br, .gz) differs by Accept-Encoding: a shared cache must not
+    // hand the brotli copy to a client that did not ask for it.
+    if headers.contains_key(header::CONTENT_ENCODING) && !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if served && !headers.contains_key(header::CACHE_CONTROL) {
         let content_type = headers
             .get(header::CONTENT_TYPE)

@@ -41,9 +41,14 @@ const NEVER_CACHED = ["/api/", "/sync/"];
 let newerBuildSeen = false;
 
 self.addEventListener("install", (event) => {
-  // From the server, never from the browser's HTTP cache: an older copy there would
-  // otherwise be kept as this version's file.
-  const fresh = STATIC_FILES.map((path) => new Request(path, { cache: "reload" }));
+  // Names without a content hash come from the server, never from the browser's HTTP
+  // cache: an older copy there would otherwise be kept as this version's file. A hashed
+  // name is its content, so the copy the page just loaded is taken (no second download
+  // of the bundle on a phone's first visit).
+  const hashed = (path) => /\/pkg\/lixiao\.[0-9a-f]{8,}\./.test(path);
+  const fresh = STATIC_FILES.map(
+    (path) => new Request(path, { cache: hashed(path) ? "default" : "reload" }),
+  );
   event.waitUntil(caches.open(STATIC_CACHE).then((cache) => cache.addAll(fresh)));
 });
 

@@ -45,6 +45,10 @@ async fn built_files_are_sent_precompressed_and_revalidated_by_name() {
     let compressed = get(&app, "/pkg/lixiao.css", &[("accept-encoding", "gzip, br")]).await;
     assert_eq!(compressed.headers["content-encoding"], "br");
     assert_eq!(
+        compressed.headers["vary"], "accept-encoding",
+        "a shared cache keys it by encoding"
+    );
+    assert_eq!(
         compressed.body, "BROTLI",
         "the build-time copy, not a new compression"
     );
