@@ -35,6 +35,41 @@ pub struct Config {
     pub build_version: Option<String>,
     /// How many connections, and how long to wait for one (see [`PoolSettings`]).
     pub pool: PoolSettings,
+    /// `LIXIAO_SYNC_RATE_PER_SECOND` / `LIXIAO_SYNC_BURST`: requests one sync token may
+    /// make per second, and in a burst (per server process). Defaults 10 and 30. A load
+    /// test that plays many office systems from 127.0.0.1 raises them.
+    pub sync_rate: SyncRate,
+    /// `LIXIAO_SLIP_KEY` (`keyid:secret`, the secret at least 32 characters) tags new
+    /// slips; `LIXIAO_SLIP_OLD_KEYS` (a comma-separated list of the same) still verifies
+    /// the slips printed under earlier keys. Unset, the demo data's fixed key is used
+    /// with `LIXIAO_DEMO_DATA=1`, and otherwise the server refuses to serve
+    /// ([`Config::ready_to_serve`]); one-off commands (backup, staff add …) need no key.
+    pub slip_keys: Option<crate::verify::SlipKeys>,
+    /// `LIXIAO_PUBLIC_URL`: the address students and checkers reach the site at (e.g.
+    /// `https://lixiao.example.edu.cn`), from which the slip's QR link is built: never
+    /// from a request's Host header, which a client chooses. Unset: `http://` + the
+    /// listening address with the demo data, and otherwise a refusal to serve.
+    pub public_url: Option<String>,
+    /// `LIXIAO_VERIFY_PER_MINUTE`: slip checks (/verify) one client address may make per
+    /// minute, per server process. Default 30: a counter checking a queue of graduates
+    /// is far below it, a script walking serials is stopped.
+    pub verify_per_minute: u32,
+}
+
+/// The sync API's token bucket, per token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Default for SyncRate {
+    fn default() -> Self {
+        SyncRate {
+            per_second: 10,
+            burst: 30,
+        }
+    }
 }
 
 /// The database pool, per server process.
@@ -135,6 +170,44 @@ impl Config {
             acquire_timeout: seconds("LIXIAO_DB_ACQUIRE_TIMEOUT_SECS", "15")?,
             statement_timeout: seconds("LIXIAO_DB_STATEMENT_TIMEOUT_SECS", "30")?,
         };
+        let count = |name: &'static str, default: &str| {
+            let value = read(name, default);
+            match value.trim().parse::<u32>() {
+                Ok(count) if (1..=1_000_000).contains(&count) => Ok(count),
+                _ => Err(ConfigError {
+                    name,
+                    value,
+                    reason: "expected a whole number from 1 to 1000000".to_owned(),
+                }),
+            }
+        };
+        let sync_rate = SyncRate {
+            per_second: count("LIXIAO_SYNC_RATE_PER_SECOND", "10")?,
+            burst: count("LIXIAO_SYNC_BURST", "30")?,
+        };
+        let verify_per_minute = count("LIXIAO_VERIFY_PER_MINUTE", "30")?;
+        let slip_keys = match lookup("LIXIAO_SLIP_KEY").filter(|v| !v.trim().is_empty()) {
+            Some(current) => Some(
+                crate::verify::SlipKeys::parse(&current, &read("LIXIAO_SLIP_OLD_KEYS", ""))
+                    .map_err(|reason| ConfigError {
+                        name: "LIXIAO_SLIP_KEY",
+                        // Never a secret in a log.
+                        value: "(hidden)".to_owned(),
+                        reason,
+                    })?,
+            ),
+            None if demo_data => Some(crate::verify::SlipKeys::demo()),
+            None => None,
+        };
+        let public_url = match lookup("LIXIAO_PUBLIC_URL").filter(|v| !v.trim().is_empty()) {
+            Some(url) => Some(public_url(&url).ok_or_else(|| ConfigError {
+                name: "LIXIAO_PUBLIC_URL",
+                value: url.clone(),
+                reason: "expected http:// or https:// and a host, without a path, query or fragment (e.g. https://lixiao.example.edu.cn)".to_owned(),
+            })?),
+            None if demo_data => Some(format!("http://{listen_addr}")),
+            None => None,
+        };
         let proxies = read("LIXIAO_TRUSTED_PROXIES", "");
         let trusted_proxies =
             crate::net::TrustedProxies::parse(&proxies).map_err(|reason| ConfigError {
@@ -154,8 +227,45 @@ impl Config {
             session_max,
             build_version: lookup("LIXIAO_BUILD_VERSION").filter(|v| !v.trim().is_empty()),
             pool,
+            sync_rate,
+            slip_keys,
+            public_url,
+            verify_per_minute,
         })
     }
+
+    /// What serving needs beyond what one-off commands need: the slip key and the
+    /// public address (see [`Config::slip_keys`], [`Config::public_url`]).
+    pub fn ready_to_serve(&self) -> Result<(), ConfigError> {
+        if self.slip_keys.is_none() {
+            return Err(ConfigError {
+                name: "LIXIAO_SLIP_KEY",
+                value: String::new(),
+                reason: "not set: the departure slips need the graduate school's key, e.g. LIXIAO_SLIP_KEY=2026a:$(openssl rand -hex 32) (only the demo data runs without one)".to_owned(),
+            });
+        }
+        if self.public_url.is_none() {
+            return Err(ConfigError {
+                name: "LIXIAO_PUBLIC_URL",
+                value: String::new(),
+                reason: "not set: the slip's QR code links to this address, e.g. https://lixiao.example.edu.cn (only the demo data runs without one)".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` without a trailing slash, or `None`.
+fn public_url(text: &str) -> Option<String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let valid = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    valid.then(|| url.to_owned())
 }
 
 #[cfg(test)]
@@ -176,6 +286,56 @@ mod tests {
         );
         assert_eq!(config.session_idle.as_secs(), 30 * 60);
         assert_eq!(config.session_max.as_secs(), 12 * 3600);
+        assert_eq!(config.sync_rate, SyncRate::default());
+        assert!(config.slip_keys.is_none() && config.public_url.is_none());
+    }
+
+    #[test]
+    fn serving_needs_a_slip_key_and_a_public_address_except_with_the_demo_data() {
+        let bare = Config::from_lookup(|_| None).expect("commands need neither");
+        assert_eq!(
+            bare.ready_to_serve().expect_err("refused").name,
+            "LIXIAO_SLIP_KEY"
+        );
+        let keyed = Config::from_lookup(|name| match name {
+            "LIXIAO_SLIP_KEY" => Some("k1:0123456789abcdef0123456789abcdef".to_owned()),
+            _ => None,
+        })
+        .expect("valid");
+        assert_eq!(
+            keyed.ready_to_serve().expect_err("refused").name,
+            "LIXIAO_PUBLIC_URL"
+        );
+        let demo = Config::from_lookup(|name| (name == "LIXIAO_DEMO_DATA").then(|| "1".to_owned()))
+            .expect("valid");
+        assert!(demo.ready_to_serve().is_ok());
+        assert_eq!(demo.public_url.as_deref(), Some("http://127.0.0.1:3000"));
+        // A bad key is refused without its secret in the message.
+        let error = Config::from_lookup(|name| match name {
+            "LIXIAO_SLIP_KEY" => Some("k1:tooshortsecret".to_owned()),
+            _ => None,
+        })
+        .expect_err("refused");
+        assert!(!error.to_string().contains("tooshortsecret"), "{error}");
+        for bad in [
+            "lixiao.example.edu.cn",
+            "https://",
+            "https://x.cn/path",
+            "https://x.cn?q=1",
+        ] {
+            let error =
+                Config::from_lookup(|name| (name == "LIXIAO_PUBLIC_URL").then(|| bad.to_owned()))
+                    .expect_err(bad);
+            assert_eq!(error.name, "LIXIAO_PUBLIC_URL");
+        }
+        let trimmed = Config::from_lookup(|name| {
+            (name == "LIXIAO_PUBLIC_URL").then(|| "https://lixiao.example.edu.cn/".to_owned())
+        })
+        .expect("valid");
+        assert_eq!(
+            trimmed.public_url.as_deref(),
+            Some("https://lixiao.example.edu.cn")
+        );
     }
 
     #[test]
@@ -205,6 +365,8 @@ mod tests {
             ("LIXIAO_TRUSTED_PROXIES", "10.0.0.0/99"),
             ("LIXIAO_SESSION_IDLE_SECS", "0"),
             ("LIXIAO_SESSION_MAX_SECS", "soon"),
+            ("LIXIAO_SYNC_RATE_PER_SECOND", "0"),
+            ("LIXIAO_SYNC_BURST", "lots"),
         ] {
             let error = Config::from_lookup(|name| (name == variable).then(|| value.to_owned()))
                 .expect_err("must be refused");

@@ -10,6 +10,7 @@ mod layout;
 mod pages;
 pub mod pwa;
 pub mod school;
+pub mod verify;
 
 pub use error::AppError;
 
@@ -26,6 +27,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod net;
+#[cfg(feature = "ssr")]
+pub mod rate;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -146,6 +149,8 @@ fn Pages() -> impl IntoView {
                 <Route path=path!("/desk/roster") view=school::RosterPage ssr=SsrMode::Async />
                 <Route path=path!("/admin") view=desk::accounts::AdminPage ssr=SsrMode::Async />
                 <Route path=path!("/desk/student/:number") view=desk::DeskStudentPage ssr=SsrMode::Async />
+                <Route path=path!("/verify") view=verify::VerifyPage ssr=SsrMode::Async />
+                <Route path=path!("/verify/:code") view=verify::VerifyPage ssr=SsrMode::Async />
             </Routes>
         </main>
         <layout::Footer />

@@ -17,6 +17,8 @@ pub struct AppState {
     pub build_version: Arc<str>,
     /// The built browser files' names (content-hashed in a release build).
     pub assets: Arc<crate::assets::Assets>,
+    /// Checks of slips per client address (`LIXIAO_VERIFY_PER_MINUTE`), this process.
+    pub verify_limiter: crate::rate::RateLimiter,
 }
 
 impl AppState {
@@ -25,13 +27,33 @@ impl AppState {
         let build_version =
             crate::pwa::build_version(&leptos_options, &assets, config.build_version.as_deref())
                 .into();
+        let per_minute = f64::from(config.verify_per_minute);
+        let verify_limiter = crate::rate::RateLimiter::new(per_minute / 60.0, per_minute);
         AppState {
+            verify_limiter,
             leptos_options,
             db,
             config: Arc::new(config),
             build_version,
             assets: Arc::new(assets),
         }
+    }
+
+    /// The keys of the slips' tags; present once the server serves
+    /// ([`Config::ready_to_serve`] is checked at start).
+    pub fn slip_keys(&self) -> Result<&crate::verify::SlipKeys, AppError> {
+        self.config
+            .slip_keys
+            .as_ref()
+            .ok_or_else(|| AppError::internal("LIXIAO_SLIP_KEY missing while serving"))
+    }
+
+    /// The public address the slips' links are built from (see [`Config::public_url`]).
+    pub fn public_url(&self) -> Result<&str, AppError> {
+        self.config
+            .public_url
+            .as_deref()
+            .ok_or_else(|| AppError::internal("LIXIAO_PUBLIC_URL missing while serving"))
     }
 
     /// The state inside a server function or a page rendered on the server.

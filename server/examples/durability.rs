@@ -51,12 +51,14 @@ async fn main() {
         }
         tx.commit().await.expect("seed");
         let db = app::db::Db::Sqlite(pool);
+        let keys = app::verify::SlipKeys::demo();
 
         let gate = Arc::new(Semaphore::new(concurrency));
         let started = Instant::now();
         let tasks: Vec<_> = (0..students)
             .map(|index| {
                 let db = db.clone();
+                let keys = keys.clone();
                 let gate = gate.clone();
                 tokio::spawn(async move {
                     let _permit = gate.acquire_owned().await.expect("gate");
@@ -64,10 +66,16 @@ async fn main() {
                     let who = app::db::audit::Who::account(&number, None);
                     let slip = format!("LX20210601{number}");
                     let began = Instant::now();
-                    let outcome =
-                        app::db::clearance::submit(&db, &number, app::clock::now(), &slip, &who)
-                            .await
-                            .expect("submit");
+                    let outcome = app::db::clearance::submit(
+                        &db,
+                        &number,
+                        app::clock::now(),
+                        &slip,
+                        &who,
+                        &keys,
+                    )
+                    .await
+                    .expect("submit");
                     assert!(matches!(
                         outcome,
                         app::db::clearance::SubmitOutcome::Submitted(_)

@@ -65,6 +65,15 @@ async fn main() -> ExitCode {
     if let Some(file) = backup_to {
         return backup(&config.database_url, &file).await;
     }
+    // Serving needs what the one-off commands above do not: the slips' key and the
+    // public address their QR codes link to.
+    if let Err(error) = config.ready_to_serve() {
+        eprintln!("{error}");
+        return ExitCode::FAILURE;
+    }
+    let Some(slip_keys) = config.slip_keys.clone() else {
+        return ExitCode::FAILURE;
+    };
 
     // Opening also migrates: a server never runs against a schema it does not know.
     let db = match app::db::open_with(&config.database_url, config.pool).await {
@@ -76,13 +85,24 @@ async fn main() -> ExitCode {
     };
 
     if config.demo_data {
-        match app::db::demo::seed(&db).await {
+        match app::db::demo::seed(&db, &slip_keys).await {
             Ok(true) => tracing::info!("demo students seeded (LIXIAO_DEMO_DATA=1)"),
             Ok(false) => tracing::info!("database already has students; demo data not seeded"),
             Err(error) => {
                 tracing::error!("{error}");
                 return ExitCode::FAILURE;
             }
+        }
+    }
+
+    // Departures from before serials got theirs from the migration; their tags need the
+    // key, which only the server has.
+    match app::db::slips::tag_untagged(&db, &slip_keys).await {
+        Ok(0) => {}
+        Ok(count) => tracing::info!("{count} departure slips tagged for verification"),
+        Err(error) => {
+            tracing::error!("cannot tag the departure slips: {error}");
+            return ExitCode::FAILURE;
         }
     }
 

@@ -6,17 +6,13 @@
 //! pages and a rate limit per token. The handlers are thin: the records' checks live in
 //! `app::sync`, the data code in `app::db::sync`.
 
-use std::{
-    cell::Cell,
-    collections::HashMap,
-    fmt,
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{cell::Cell, fmt, time::Duration};
 
 use app::{
     clearance::rules::Office,
+    config::SyncRate,
     db::sync::{self as data, SyncClient},
+    rate::RateLimiter,
     state::AppState,
     sync::{
         ArchivesHeld, ArchivesPush, ArchivesRecord, ArchivesThesis, ChangeEntry, ChangesPage,
@@ -45,9 +41,6 @@ use utoipa::{
 
 /// The largest request body: 5,000 finance records with a few charges each fit.
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
-/// Requests a token may make per second, and in a burst.
-const RATE_PER_SECOND: f64 = 10.0;
-const BURST: f64 = 30.0;
 /// A push of 5,000 records on PostgreSQL takes seconds, not minutes; the changes
 /// feed's documented margin is longer than this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -57,7 +50,7 @@ const MAX_PAGE: i64 = 1_000;
 
 /// The API's routes with their layers; merged beside the pages by `routes::router`.
 pub fn router(state: AppState) -> Router {
-    let limiter = Limiter::default();
+    let limiter = Limiter::new(state.config.sync_rate);
     let api = Router::new()
         .route("/sync/v1/library/records", post(push_library))
         .route("/sync/v1/archives/records", post(push_archives))
@@ -232,26 +225,24 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     next.run(request).await
 }
 
-/// A token bucket per token name (per server process).
-#[derive(Clone, Default)]
-struct Limiter(Arc<Mutex<HashMap<String, (f64, Instant)>>>);
+/// The token bucket per token name: `LIXIAO_SYNC_RATE_PER_SECOND` up to
+/// `LIXIAO_SYNC_BURST`.
+#[derive(Clone)]
+struct Limiter {
+    rate: SyncRate,
+    buckets: RateLimiter,
+}
 
 impl Limiter {
-    fn allow(&self, name: &str) -> bool {
-        let now = Instant::now();
-        let mut buckets = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (tokens, last) = buckets.entry(name.to_owned()).or_insert((BURST, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * RATE_PER_SECOND).min(BURST);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
+    fn new(rate: SyncRate) -> Self {
+        Limiter {
+            rate,
+            buckets: RateLimiter::new(f64::from(rate.per_second), f64::from(rate.burst)),
         }
+    }
+
+    fn allow(&self, name: &str) -> bool {
+        self.buckets.allow(name)
     }
 }
 
@@ -264,7 +255,10 @@ async fn rate_limit(State(limiter): State<Limiter>, request: Request, next: Next
         return Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            "请求过于频繁：每个令牌每秒最多 10 次请求，请稍后重试。",
+            format!(
+                "请求过于频繁：每个令牌每秒最多 {} 次请求，请稍后重试。",
+                limiter.rate.per_second
+            ),
         )
         .into_response();
     }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 use model::ClearanceFacts;
-pub use submission::{DepartureSummary, Revocation, SlipView, SubmittedRef};
+pub use submission::{DepartureSummary, Revocation, SlipCheck, SlipView, SubmittedRef};
 
 /// What the clearance page needs: the facts, and the submission if there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +106,8 @@ pub async fn submit_departure() -> Result<SubmittedRef, AppError> {
                 .format(time::macros::format_description!("[year][month][day]"))
                 .map_err(AppError::internal)?;
             let who = session::acting(&number);
-            match clearance::submit(&state.db, &number, now, &date, &who).await? {
+            let keys = state.slip_keys()?;
+            match clearance::submit(&state.db, &number, now, &date, &who, keys).await? {
                 SubmitOutcome::Submitted(submitted) => {
                     leptos_axum::redirect("/clearance");
                     Ok(submitted)
@@ -140,7 +141,24 @@ pub async fn get_departure(slip_number: Option<String>) -> Result<Option<SlipVie
             if slip.is_some_and(|slip| slip.chars().count() > 64) {
                 return Ok(None);
             }
-            Ok(clearance::find_departure(&state.db, &number, slip).await?)
+            let Some(mut view) = clearance::find_departure(&state.db, &number, slip).await? else {
+                return Ok(None);
+            };
+            let tag = match &view.tag {
+                Some(tag) => tag.clone(),
+                None => state.slip_keys()?.tag(&view.serial, &number),
+            };
+            let public_url = state.public_url()?;
+            let link = crate::verify::link(public_url, &view.serial, &tag);
+            view.check = Some(SlipCheck {
+                page: format!("{public_url}{}", crate::verify::VERIFY_PATH),
+                serial: crate::verify::grouped(&view.serial),
+                qr_svg: crate::verify::qr::svg(&link).ok_or_else(|| {
+                    AppError::internal("the verification link does not fit a QR code")
+                })?,
+                link,
+            });
+            Ok(Some(view))
         }
         .await,
     )

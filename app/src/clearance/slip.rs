@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    Revocation, get_departure, get_departures,
+    Revocation, SlipCheck, get_departure, get_departures,
     page::{BasicInfoSection, office_sections},
     submission::Departure,
 };
@@ -92,7 +92,7 @@ pub fn SlipPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match departure.await {
-                    Ok(Some(slip)) => view! { <Slip departure=slip.departure revoked=slip.revoked /> }.into_any(),
+                    Ok(Some(slip)) => view! { <Slip departure=slip.departure revoked=slip.revoked check=slip.check /> }.into_any(),
                     Ok(None) if named().is_some() => view! {
                         <section class="card">
                             <h1>"离校流程单"</h1>
@@ -118,7 +118,11 @@ pub fn SlipPage() -> impl IntoView {
 }
 
 #[component]
-fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
+fn Slip(
+    departure: Departure,
+    revoked: Option<Revocation>,
+    check: Option<SlipCheck>,
+) -> impl IntoView {
     let facts = departure.facts;
     let offices = office_sections(departure.verdicts, &facts, None);
     let is_revoked = revoked.is_some();
@@ -138,11 +142,13 @@ fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
             <header class="slip-head">
                 <p class="slip-org">"中国矿业大学"</p>
                 <h1 id="slip-title">"研究生离校流程单"</h1>
+                <p class="slip-purpose">"研究生凭打印出的离校流程单领取毕业证学位证"</p>
                 <dl class="slip-meta">
                     <div><dt>"流程单号"</dt><dd>{departure.slip_number}</dd></div>
                     <div><dt>"提交时间"</dt><dd>{departure.submitted_at}</dd></div>
                     <div><dt>"申请时间"</dt><dd>{facts.basic.applied_on.clone()}</dd></div>
                 </dl>
+                {check.map(|check| view! { <SlipVerification check /> })}
             </header>
             <BasicInfoSection basic=facts.basic.clone() />
             <section class="offices" aria-labelledby="slip-offices-title">
@@ -150,11 +156,32 @@ fn Slip(departure: Departure, revoked: Option<Revocation>) -> impl IntoView {
                 {offices}
             </section>
             <p class="slip-note">
-                "研究生凭打印出的离校流程单领取毕业证学位证（具体安排将于近期在研究生院网站公布）。"
+                "领取毕业证、学位证的具体安排将于近期在研究生院网站公布。"
             </p>
         </article>
     }
     .into_any()
+}
+
+/// The serial and the QR code of the verification link: whoever holds the printout
+/// scans it, or types the serial at /verify, to see that the slip is real and stands.
+#[component]
+fn SlipVerification(check: SlipCheck) -> impl IntoView {
+    view! {
+        <div class="slip-check">
+            // Drawn by the server (`crate::verify::qr`) from its own link: no user text.
+            <div class="slip-qr-box" inner_html=check.qr_svg></div>
+            <div class="slip-check-text">
+                <p class="slip-serial-label">"防伪编号"</p>
+                <p class="slip-serial">{check.serial}</p>
+                <p class="slip-check-hint">
+                    "扫描二维码，或在 " <span class="slip-link">{check.page}</span>
+                    " 输入防伪编号，可验证本流程单的真伪。"
+                </p>
+                <p class="slip-qr-link">{check.link}</p>
+            </div>
+        </div>
+    }
 }
 
 /// Opens the browser's print dialog. Without JavaScript the hint beside it says how.

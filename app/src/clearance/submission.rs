@@ -52,9 +52,26 @@ pub struct DepartureSummary {
     pub revoked: Option<Revocation>,
 }
 
-/// A slip to show: the departure as frozen, and whether it was revoked since.
+/// A slip to show: the departure as frozen, whether it was revoked since, and what lets
+/// anyone verify the printout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlipView {
     pub departure: Departure,
     pub revoked: Option<Revocation>,
+    /// 16 base32 characters (see `crate::verify`).
+    pub serial: String,
+    /// `keyid-MAC`; `None` only between the migration and the server's start-up pass.
+    pub tag: Option<String>,
+    /// The link and its QR code, made by the server function from the public address.
+    pub check: Option<SlipCheck>,
+}
+
+/// The printed verification: serial in groups, the link, and its QR code as SVG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlipCheck {
+    pub serial: String,
+    pub link: String,
+    /// Where a serial can be typed (the public address's /verify).
+    pub page: String,
+    pub qr_svg: String,
 }

@@ -82,15 +82,16 @@ pub enum SubmitOutcome {
 /// transaction. "Once" is the partial unique index `departures_one_active_per_student`
 /// (one departure not revoked per student), not a check made beforehand. The slip
 /// number is made from `slip_date` (YYYYMMDD, Beijing) and how many departures the
-/// student has had.
+/// student has had; its serial is new randomness, tagged under `keys`' current key.
 pub async fn submit(
     db: &Db,
     student_number: &str,
     now: time::OffsetDateTime,
     slip_date: &str,
     who: &Who,
+    keys: &crate::verify::SlipKeys,
 ) -> Result<SubmitOutcome, sqlx::Error> {
-    on_backend!(db, submit(student_number, now, slip_date, who))
+    on_backend!(db, submit(student_number, now, slip_date, who, keys))
 }
 
 /// A departure of the student with its frozen snapshot, for the slip: the one named by
@@ -139,8 +140,15 @@ fn for_student(revocation: Option<Revocation>) -> Option<Revocation> {
     })
 }
 
-/// A departure's snapshot and its revocation columns, as read.
-type SlipRow = (String, Option<Instant>, Option<String>, Option<String>);
+/// A departure's snapshot, serial and tag, and its revocation columns, as read.
+type SlipRow = (
+    String,
+    String,
+    Option<String>,
+    Option<Instant>,
+    Option<String>,
+    Option<String>,
+);
 /// A departure's slip number, submission time and revocation columns, as read.
 type SummaryRow = (
     String,
@@ -312,6 +320,7 @@ for_each_backend! {
         now: time::OffsetDateTime,
         slip_date: &str,
         who: &Who,
+        keys: &crate::verify::SlipKeys,
     ) -> Result<SubmitOutcome, sqlx::Error> {
         let submitted_at = Instant::new(now);
         // The student's lock first: no office's facts can change between the gate and
@@ -352,12 +361,16 @@ for_each_backend! {
         // transaction that can still record the refusal: PostgreSQL aborts the whole
         // transaction on an error otherwise.
         let mut insert = sqlx::Connection::begin(&mut *tx).await?;
+        let serial = crate::verify::new_serial();
         let inserted = sqlx::query(
-            "INSERT INTO departures (student_number, slip_number, submitted_at, snapshot)
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO departures (student_number, slip_number, serial, tag, submitted_at,
+                                     snapshot)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(student_number)
         .bind(slip_number)
+        .bind(&serial)
+        .bind(keys.tag(&serial, student_number))
         .bind(submitted_at)
         .bind(frozen)
         .execute(&mut *insert)
@@ -391,7 +404,7 @@ for_each_backend! {
         slip_number: Option<&str>,
     ) -> Result<Option<SlipView>, sqlx::Error> {
         let row: Option<SlipRow> = sqlx::query_as(
-            "SELECT snapshot, revoked_at, revoked_by, revoke_reason FROM departures
+            "SELECT snapshot, serial, tag, revoked_at, revoked_by, revoke_reason FROM departures
              WHERE student_number = $1
                AND (($2 = '' AND revoked_at IS NULL) OR slip_number = $2)",
         )
@@ -399,7 +412,7 @@ for_each_backend! {
         .bind(slip_number.unwrap_or(""))
         .fetch_optional(pool)
         .await?;
-        row.map(|(json, at, by, reason)| {
+        row.map(|(json, serial, tag, at, by, reason)| {
             let mut departure =
                 snapshot::thaw(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             // Stored in UTC (or, in snapshots frozen before that rule, in Beijing time).
@@ -407,6 +420,9 @@ for_each_backend! {
             Ok(SlipView {
                 departure,
                 revoked: for_student(revocation(at, by, reason)),
+                serial,
+                tag,
+                check: None,
             })
         })
         .transpose()

@@ -33,7 +33,7 @@ pub async fn submission_times(db: &Db) -> Result<Vec<(Instant, bool)>, sqlx::Err
 
 const FILTERS: &str =
     "($1 = '' OR d.student_number LIKE $2 ESCAPE '\\' OR s.name LIKE $2 ESCAPE '\\'
-                          OR d.slip_number LIKE $2 ESCAPE '\\')
+                          OR d.slip_number LIKE $2 ESCAPE '\\' OR d.serial = $6)
                   AND ($3 = '' OR ($3 = 'active' AND d.revoked_at IS NULL)
                                OR ($3 = 'revoked' AND d.revoked_at IS NOT NULL))
                   AND ($4 = '' OR d.slip_number = $4)
@@ -50,6 +50,8 @@ for_each_backend! {
             "active" | "revoked" => query.state.as_str(),
             _ => "",
         };
+        // A 防伪编号 as typed (any case, with or without dashes) finds its slip.
+        let serial = crate::verify::normalize_serial(q).unwrap_or_default();
         let mut tx = dialect::begin_read(pool).await?;
         let total: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM departures d JOIN students s ON s.student_number = d.student_number
@@ -60,6 +62,7 @@ for_each_backend! {
         .bind(state)
         .bind(query.slip.trim())
         .bind(query.college.trim())
+        .bind(&serial)
         .fetch_one(&mut *tx)
         .await?;
         let limit = match page {
@@ -69,9 +72,10 @@ for_each_backend! {
             ),
             None => String::new(),
         };
-        type Row = (String, String, String, String, String, Instant, Option<Instant>, Option<String>, Option<String>);
+        type Row = (String, String, String, String, String, String, String, Instant, Option<Instant>, Option<String>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT d.slip_number, d.student_number, s.name, s.college, s.major, d.submitted_at,
+            "SELECT d.slip_number, d.serial, d.student_number, s.name, s.college, s.major,
+                    s.departure_category, d.submitted_at,
                     d.revoked_at, d.revoked_by, d.revoke_reason
              FROM departures d JOIN students s ON s.student_number = d.student_number
              WHERE {FILTERS}
@@ -83,12 +87,13 @@ for_each_backend! {
         .bind(state)
         .bind(query.slip.trim())
         .bind(query.college.trim())
+        .bind(&serial)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
         let rows = rows
             .into_iter()
-            .map(|(slip_number, student_number, name, college, major, submitted_at, revoked_at, by, reason)| {
+            .map(|(slip_number, serial, student_number, name, college, major, departure_category, submitted_at, revoked_at, by, reason)| {
                 let state = match (revoked_at, by, reason) {
                     (Some(at), Some(by), Some(reason)) => DepartureState::Revoked(Revocation {
                         at: at.beijing_display(),
@@ -99,10 +104,12 @@ for_each_backend! {
                 };
                 DepartureRow {
                     slip_number,
+                    serial: crate::verify::grouped(&serial),
                     student_number,
                     name,
                     college,
                     major,
+                    departure_category,
                     submitted_at: submitted_at.beijing_display(),
                     state,
                 }

@@ -35,6 +35,17 @@ impl Instant {
     pub fn beijing_display(self) -> String {
         crate::clock::beijing_display(&self.to_rfc3339())
     }
+
+    /// The Beijing date, `YYYY-MM-DD`.
+    pub fn beijing_date(self) -> String {
+        let date = crate::clock::beijing(self.0).date();
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    }
 }
 
 impl Type<Sqlite> for Instant {

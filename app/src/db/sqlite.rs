@@ -211,6 +211,69 @@ mod tests {
         url
     }
 
+    /// Departures from before serials (migration 10) each get a distinct serial from the
+    /// migration and their tag from the start-up pass; their slips still render and verify.
+    #[tokio::test]
+    async fn slips_from_before_serials_get_a_serial_and_verify() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let snapshot = include_str!("../../tests/fixtures/snapshot-before-utc.json");
+        let mut sql = String::new();
+        for (i, number) in ["2020100004", "2020100005", "2020100006"]
+            .iter()
+            .enumerate()
+        {
+            sql.push_str(&format!(
+                "INSERT INTO students (student_number, name, gender, grade, college, major, enrolled_on, departure_category, applied_on)
+                 VALUES ('{number}', '刘洋', 'female', '2017级', '计算机科学与技术学院', '计算机技术', '2017-09-01', '毕业离校', '2020-06-08');
+                 INSERT INTO departures (student_number, slip_number, submitted_at, snapshot{revoked_columns})
+                 VALUES ('{number}', 'LX20200609{number}', '2020-06-09T02:21:37Z', '{json}'{revoked_values});",
+                json = snapshot.replace('\'', "''"),
+                revoked_columns = if i == 2 { ", revoked_at, revoked_by, revoke_reason" } else { "" },
+                revoked_values = if i == 2 { ", '2020-06-10T01:00:00Z', 'gs', '重复'" } else { "" },
+            ));
+        }
+        let url = old_database(dir.path(), 10, &sql).await;
+        let db = db::open(&url).await.expect("migrates forward");
+        let rows: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT student_number, serial, tag FROM departures ORDER BY id")
+                .fetch_all(pool(&db))
+                .await
+                .expect("rows");
+        assert_eq!(rows.len(), 3, "no departure lost");
+        let mut serials: Vec<&str> = rows.iter().map(|(_, serial, _)| serial.as_str()).collect();
+        for (_, serial, tag) in &rows {
+            assert_eq!(
+                crate::verify::normalize_serial(serial).as_deref(),
+                Some(serial.as_str())
+            );
+            assert!(tag.is_none(), "SQL cannot tag");
+        }
+        serials.sort_unstable();
+        serials.dedup();
+        assert_eq!(serials.len(), 3, "distinct serials");
+
+        let keys = crate::verify::SlipKeys::demo();
+        assert_eq!(db::slips::tag_untagged(&db, &keys).await.expect("tags"), 3);
+        for (number, serial, _) in &rows {
+            let record = db::slips::find(&db, serial)
+                .await
+                .expect("reads")
+                .expect("found");
+            let tag = record.tag.clone().expect("tagged");
+            let link = crate::verify::LinkCode::parse(&format!("{serial}.{tag}")).expect("link");
+            assert!(keys.check(&link, number));
+            assert_eq!(record.revoked_at.is_some(), number == "2020100006");
+            // The slip itself still reads from its old snapshot.
+            let slip =
+                db::clearance::find_departure(&db, number, Some(&format!("LX20200609{number}")))
+                    .await
+                    .expect("reads")
+                    .expect("the slip");
+            assert_eq!(&slip.serial, serial);
+            assert_eq!(slip.departure.facts.basic.name, "刘洋");
+        }
+    }
+
     /// A database made by the first release (migrations 1-3) with its data in the old
     /// formats moves forward without losing a row: times become UTC, the audit trail
     /// splits actor from typed login and drops what does not look like a login, and a

@@ -1,5 +1,5 @@
 //! 离校名单 (/desk/departures): every submitted departure with its slip number, found by
-//! 学号, name or slip number; one departure's page (/desk/departures/revoke?n=…) shows it
+//! 学号, name, slip number or 防伪编号 (the serial a checker reads off a printout); one departure's page (/desk/departures/revoke?n=…) shows it
 //! and lets the graduate school revoke it with a reason (撤销).
 
 use leptos::prelude::*;
@@ -75,7 +75,7 @@ fn DepartureListView(list: DepartureList) -> impl IntoView {
             <SchoolTabs current="/desk/departures" />
             <Form method="GET" action="/desk/departures" attr:class="desk-filters">
                 <div class="field">
-                    <label for="departures-q">"学号、姓名或流程单号"</label>
+                    <label for="departures-q">"学号、姓名、流程单号或防伪编号"</label>
                     <input id="departures-q" name="q" value=list.query.q.clone() maxlength="64" />
                 </div>
                 <div class="field">
@@ -206,10 +206,12 @@ fn DepartureView(
             })}
             <dl class="pairs">
                 <div class="pair"><dt>"流程单号"</dt><dd>{row.slip_number.clone()}</dd></div>
+                <div class="pair"><dt>"防伪编号"</dt><dd class="serial">{row.serial}</dd></div>
                 <div class="pair"><dt>"学号"</dt><dd>{row.student_number}</dd></div>
                 <div class="pair"><dt>"姓名"</dt><dd>{row.name}</dd></div>
                 <div class="pair"><dt>"学院"</dt><dd>{row.college}</dd></div>
                 <div class="pair"><dt>"专业"</dt><dd>{row.major}</dd></div>
+                <div class="pair"><dt>"离校类别"</dt><dd>{row.departure_category}</dd></div>
                 <div class="pair"><dt>"提交时间"</dt><dd>{row.submitted_at}</dd></div>
                 <div class="pair"><dt>"状态"</dt><dd>{state_label(&row.state)}</dd></div>
             </dl>

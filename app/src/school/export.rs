@@ -120,6 +120,7 @@ pub async fn departures(
         let (rows, _) = db::departures::list(&state.db, &query, None).await?;
         let header = [
             "流程单号",
+            "防伪编号",
             "学号",
             "姓名",
             "学院",
@@ -142,6 +143,7 @@ pub async fn departures(
             };
             vec![
                 row.slip_number,
+                row.serial,
                 row.student_number,
                 row.name,
                 row.college,

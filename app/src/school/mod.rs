@@ -345,10 +345,13 @@ pub enum DepartureState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DepartureRow {
     pub slip_number: String,
+    /// 防伪编号 as printed (groups of four).
+    pub serial: String,
     pub student_number: String,
     pub name: String,
     pub college: String,
     pub major: String,
+    pub departure_category: String,
     pub submitted_at: String,
     pub state: DepartureState,
 }

@@ -9,6 +9,10 @@ use axum::{
 use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
+/// The tests' own slip key and public address (see `Config::ready_to_serve`).
+pub const TEST_SLIP_KEY: &str = "t1:lixiao-test-slip-key-0123456789abcdef";
+pub const TEST_PUBLIC_URL: &str = "https://lixiao.test";
+
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
@@ -39,9 +43,16 @@ impl TestApp {
             if name == "DATABASE_URL" {
                 return Some(url.clone());
             }
-            env.iter()
+            let given = env
+                .iter()
                 .find(|(key, _)| *key == name)
-                .map(|(_, value)| (*value).to_owned())
+                .map(|(_, value)| (*value).to_owned());
+            // What serving needs, unless the test sets its own.
+            given.or_else(|| match name {
+                "LIXIAO_SLIP_KEY" => Some(TEST_SLIP_KEY.to_owned()),
+                "LIXIAO_PUBLIC_URL" => Some(TEST_PUBLIC_URL.to_owned()),
+                _ => None,
+            })
         })
         .expect("config");
         let db = app::db::open(&config.database_url)
@@ -63,16 +74,22 @@ impl TestApp {
     /// Another server process over the same database: its own state and memory, as a
     /// second process behind a load balancer has. Only the database is shared.
     pub async fn second_server(&self) -> TestApp {
+        self.second_server_of(self).await
+    }
+
+    /// A server with this app's configuration over `other`'s database: another process,
+    /// configured differently (a rotated key, say).
+    pub async fn second_server_of(&self, other: &TestApp) -> TestApp {
         let state = AppState::new(
-            self.state.leptos_options.clone(),
-            self.state.db.clone(),
+            other.state.leptos_options.clone(),
+            other.state.db.clone(),
             (*self.state.config).clone(),
         );
         let router = server::routes::router(state.clone()).await.expect("router");
         TestApp {
             router,
             state,
-            _dir: self._dir.clone(),
+            _dir: other._dir.clone(),
         }
     }
 
@@ -87,7 +104,9 @@ impl TestApp {
     pub async fn with_env_and_demo_students(env: &[(&str, &str)]) -> Self {
         let app = Self::with_env(env).await;
         assert!(
-            app::db::demo::seed(&app.state.db).await.expect("seeds"),
+            app::db::demo::seed(&app.state.db, app.state.slip_keys().expect("key"))
+                .await
+                .expect("seeds"),
             "empty database seeds"
         );
         app.exec("UPDATE accounts SET must_change_password = FALSE")
@@ -99,7 +118,9 @@ impl TestApp {
     pub async fn with_fresh_demo_students() -> Self {
         let app = Self::new().await;
         assert!(
-            app::db::demo::seed(&app.state.db).await.expect("seeds"),
+            app::db::demo::seed(&app.state.db, app.state.slip_keys().expect("key"))
+                .await
+                .expect("seeds"),
             "empty database seeds"
         );
         app

@@ -18,3 +18,4 @@ mod shell;
 mod static_files;
 mod student_path;
 mod sync;
+mod verify;

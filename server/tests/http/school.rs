@@ -171,8 +171,8 @@ async fn a_revoked_departure_is_shown_to_the_student_who_may_submit_again() {
 #[tokio::test]
 async fn the_database_allows_one_active_departure_per_student() {
     let app = TestApp::with_demo_students().await;
-    let second = "INSERT INTO departures (student_number, slip_number, submitted_at, snapshot)
-                  VALUES ('2020100004', 'LX-SECOND', '2026-06-20T00:00:00Z', '{}')";
+    let second = "INSERT INTO departures (student_number, slip_number, serial, submitted_at, snapshot)
+                  VALUES ('2020100004', 'LX-SECOND', '5EC0ND0000000000', '2026-06-20T00:00:00Z', '{}')";
     let refused =
         with_pool!(&app.state.db, pool => sqlx::query(second).execute(pool).await.map(|_| ()));
     match refused {
@@ -193,8 +193,8 @@ async fn a_unique_violation_on_anything_else_is_not_already_submitted() {
     // Someone else's departure already holds the slip number 王小明's would get.
     let taken = format!("LX{}2020100001", today());
     app.exec(&format!(
-        "INSERT INTO departures (student_number, slip_number, submitted_at, snapshot, revoked_at, revoked_by, revoke_reason)
-         VALUES ('2020100003', '{taken}', '2026-06-20T00:00:00Z', '{{}}', '2026-06-20T00:00:00Z', 'x', 'y')"
+        "INSERT INTO departures (student_number, slip_number, serial, submitted_at, snapshot, revoked_at, revoked_by, revoke_reason)
+         VALUES ('2020100003', '{taken}', 'TAKEN00000000000', '2026-06-20T00:00:00Z', '{{}}', '2026-06-20T00:00:00Z', 'x', 'y')"
     ))
     .await;
     let student = app.sign_in("2020100001", "061234").await;

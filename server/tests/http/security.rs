@@ -162,7 +162,11 @@ async fn pages_carry_a_nonce_policy_and_are_never_cached() {
 #[tokio::test]
 async fn plain_http_runs_drop_hsts_and_the_secure_flag() {
     let app = TestApp::plain_http().await;
-    assert!(app::db::demo::seed(&app.state.db).await.expect("seeds"));
+    assert!(
+        app::db::demo::seed(&app.state.db, app.state.slip_keys().expect("key"))
+            .await
+            .expect("seeds")
+    );
     let reply = app
         .post(
             "/api/login",

@@ -361,7 +361,9 @@ async fn a_password_change_needs_the_current_password_and_takes_effect() {
 async fn demo_data_seeds_only_into_an_empty_database() {
     let app = TestApp::with_demo_students().await;
     assert!(
-        !app::db::demo::seed(&app.state.db).await.expect("runs"),
+        !app::db::demo::seed(&app.state.db, app.state.slip_keys().expect("key"))
+            .await
+            .expect("runs"),
         "second seeding is a no-op"
     );
     let students: i64 = app.count("SELECT COUNT(*) FROM students").await;

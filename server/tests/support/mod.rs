@@ -35,6 +35,12 @@ pub fn start(dir: &Path, url: &str, port: u16, env: &[(&str, &str)]) -> Child {
         .env("LEPTOS_OUTPUT_NAME", "lixiao")
         .env("LIXIAO_PLAIN_HTTP", "1")
         .env("RUST_LOG", "error")
+        // What serving needs (the tests' own key, never the demo's).
+        .env(
+            "LIXIAO_SLIP_KEY",
+            "t1:lixiao-test-slip-key-0123456789abcdef",
+        )
+        .env("LIXIAO_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
