@@ -2,8 +2,9 @@
 
 Students arrive over a few minutes (Locust's spawn rate is the arrival rate): each signs
 in, looks at the clearance page a few times, submits if all four offices pass (every 4th
-student of the benchmark's seed), and half of those print the slip. Meanwhile the
-library's system pushes updates through the sync API once a second. Each simulated
+student of the benchmark's seed), tries again (which must be refused: submit once), and
+half of those print the slip. Meanwhile the library's and the archives' systems push
+updates through the sync API, each once a second. Each simulated
 student is one real student of the seed and goes through the day once: a student who is
 done stays idle (Locust would otherwise replace a stopped user by a new one, and the
 arrivals would become a loop).
@@ -71,8 +72,24 @@ class Student(FastHttpUser):
             ) as response:
                 if response.status_code not in (302, 303):
                     response.failure(f"submit answered {response.status_code}")
+            # The impatient second tap, as the page's script sends it: 409, never a second
+            # departure (run.py counts what is stored).
+            with self.client.post(
+                "/api/submit_departure",
+                headers={"Accept": "application/json"},
+                name="submit again (refused)",
+                catch_response=True,
+            ) as response:
+                if response.status_code == 409:
+                    response.success()
+                else:
+                    response.failure(f"a second submit answered {response.status_code}")
             if random.random() < 0.5:
-                self.client.get("/completed/slip", headers=PAGE, name="slip")
+                with self.client.get(
+                    "/completed/slip", headers=PAGE, name="slip", allow_redirects=False, catch_response=True
+                ) as response:
+                    if response.status_code != 200 or "研究生离校流程单" not in response.text:
+                        response.failure(f"the slip answered {response.status_code}")
         self.done = True
 
 
@@ -97,9 +114,37 @@ class LibrarySystem(FastHttpUser):
             }
             for _ in range(100)
         ]
-        self.client.post(
-            "/sync/v1/library/records",
-            data=json.dumps({"records": records}),
-            headers={"Authorization": "Bearer lxs_bench_library", "Content-Type": "application/json"},
-            name="sync push (100 records)",
-        )
+        push(self.client, "library", records)
+
+
+class ArchivesSystem(FastHttpUser):
+    """The archives' system: 100 students' theses reviewed, every second."""
+
+    fixed_count = 1
+    wait_time = constant(1)
+
+    @task
+    def push(self):
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        records = [
+            {"student_number": number(random.randrange(STUDENTS)), "as_of": now, "thesis_status": "reviewed"}
+            for _ in range(100)
+        ]
+        push(self.client, "archives", records)
+
+
+def push(client, office, records):
+    """One push; every record must be applied (created, updated or unchanged)."""
+    with client.post(
+        f"/sync/v1/{office}/records",
+        data=json.dumps({"records": records}),
+        headers={"Authorization": f"Bearer lxs_bench_{office}", "Content-Type": "application/json"},
+        name=f"sync push, {office} (100 records)",
+        catch_response=True,
+    ) as response:
+        if response.status_code != 200:
+            response.failure(f"push answered {response.status_code}")
+            return
+        rejected = [r for r in response.json().get("results", []) if r.get("status") == "rejected"]
+        if rejected:
+            response.failure(f"{len(rejected)} records rejected: {rejected[0]}")

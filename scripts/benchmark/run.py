@@ -117,6 +117,10 @@ def parse_wrk(output):
     non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_ok:
         errors += int(non_ok.group(1))
+    # status.lua's count: a redirect (an expired session sent to /login) is an error here.
+    not_ok = re.search(r"answers other than 200: (\d+)", output)
+    if not_ok:
+        errors = max(errors, int(not_ok.group(1)))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if socket:
         errors += sum(int(n) for n in socket.groups())
@@ -160,7 +164,7 @@ def locust(args, base, students):
         "--host",
         base,
         "-u",
-        str(students + 1),
+        str(students + 2),  # and the two office systems
         "-r",
         str(args.arrivals),
         "--run-time",
@@ -224,6 +228,22 @@ def transfer_sizes(base, cookie, site_root):
             continue
         parts.append((asset, len(body), headers.get("content-encoding", "identity")))
         total += len(body)
+    # Then the service worker installs: sw.js and the files it keeps. The hashed bundle
+    # comes from the HTTP cache the page just filled (no second download); the others are
+    # fetched from the server.
+    status, headers, worker = request(base, "/sw.js", headers={"Accept-Encoding": "br, gzip"})
+    if status == 200:
+        parts.append(("/sw.js (service worker)", len(worker), headers.get("content-encoding", "identity")))
+        total += len(worker)
+        plain_worker = request(base, "/sw.js")[2].decode("utf-8", "replace")
+        listed = re.search(r"STATIC_FILES = \[(.*?)\];", plain_worker, re.S)
+        for path in re.findall(r'"(/[^"]+)"', listed.group(1) if listed else ""):
+            if path in assets or re.search(r"/pkg/lixiao\.[A-Za-z0-9_-]{16,}\.(js|wasm|css)$", path):
+                continue
+            status, headers, body = request(base, path, headers={"Accept-Encoding": "br, gzip"})
+            if status == 200:
+                parts.append((f"{path} (worker install)", len(body), headers.get("content-encoding", "identity")))
+                total += len(body)
     wasm_file = None
     if wasm:
         candidate = Path(site_root) / wasm[0].lstrip("/")
@@ -232,15 +252,32 @@ def transfer_sizes(base, cookie, site_root):
     return parts, total, wasm_file, len(html_plain)
 
 
-def count_departures(url):
+def query(url, sql):
     if url.startswith("sqlite://"):
         import sqlite3
 
         path = url[len("sqlite://"):].split("?")[0]
         with sqlite3.connect(path) as db:
-            return db.execute("SELECT COUNT(*) FROM departures").fetchone()[0]
-    done = subprocess.run(["psql", "-At", url, "-c", "SELECT COUNT(*) FROM departures"], capture_output=True, text=True)
-    return done.stdout.strip()
+            return int(db.execute(sql).fetchone()[0])
+    done = subprocess.run(["psql", "-At", url, "-c", sql], capture_output=True, text=True)
+    return int(done.stdout.strip())
+
+
+def check_exactly_once(url, submits):
+    """The departures stored against what the day did: one per successful submit, none
+    twice for a student, and every second submit refused."""
+    stored = query(url, "SELECT COUNT(*) FROM departures")
+    doubled = query(
+        url,
+        "SELECT COUNT(*) FROM (SELECT student_number FROM departures WHERE revoked_at IS NULL "
+        "GROUP BY student_number HAVING COUNT(*) > 1) AS twice",
+    )
+    ok = stored == submits and doubled == 0
+    print(
+        f"departures stored: {stored}; successful submits: {submits}; students with two: {doubled}"
+        f" -> {'exactly once' if ok else 'NOT EXACTLY ONCE'}"
+    )
+    return ok
 
 
 def main():
@@ -282,8 +319,8 @@ def main():
         "BENCH_DIR": str(HERE),
     }
     scenarios = [
-        ("static file, same bytes", "/bench-static.html", args.connections, None),
-        ("static file, 1 connection", "/bench-static.html", 1, None),
+        ("static file, same bytes", "/bench-static.html", args.connections, HERE / "static.lua"),
+        ("static file, 1 connection", "/bench-static.html", 1, HERE / "static.lua"),
         ("clearance page (signed in)", "/clearance", args.connections, HERE / "page.lua"),
         ("clearance server function", "/api/clearance", args.connections, HERE / "api.lua"),
     ]
@@ -314,14 +351,21 @@ def main():
         print(
             f"WebAssembly bundle: {len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} gzip"
         )
-    print(f"first load of the clearance page: {total:,} bytes transferred")
+    print(f"first load of the clearance page, the service worker's install included: {total:,} bytes transferred")
     for asset, size, encoding in parts:
         print(f"    {asset:<48} {size:>9,} bytes ({encoding})")
+    exact = True
     if args.database_url:
         print()
-        print(f"departures stored: {count_departures(args.database_url)} "
-              f"(every 4th day student passes and submits once; each 'submit' above is one)")
+        day = dict(results)
+        submit = day.get("day: submit", {"requests": 0, "errors": 0})
+        again = day.get("day: submit again (refused)", {"requests": 0, "errors": 0})
+        exact = check_exactly_once(args.database_url, submit["requests"] - submit["errors"])
+        print(f"second submits refused as 409: {again['requests'] - again['errors']} of {again['requests']}")
+        exact = exact and again["errors"] == 0
     shutil.rmtree(work, ignore_errors=True)
+    if not exact:
+        sys.exit("the departure day broke submit-once")
 
 
 if __name__ == "__main__":

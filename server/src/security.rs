@@ -175,7 +175,11 @@ pub async fn cache_static(
     request: Request,
     next: Next,
 ) -> Response {
-    let pkg = request.uri().path().starts_with("/pkg/");
+    // Only the build's own content-hashed names are immutable: anything else under /pkg
+    // (a leftover unhashed file, type declarations) may change at a deploy.
+    let path = request.uri().path();
+    let assets = &state.assets;
+    let pkg = assets.hashed && [&assets.css, &assets.js, &assets.wasm].contains(&&path.to_owned());
     let mut response = next.run(request).await;
     let served = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
     let headers = response.headers_mut();
@@ -191,7 +195,7 @@ pub async fn cache_static(
             .unwrap_or_default();
         let personal =
             content_type.starts_with("text/html") || content_type.starts_with("application/json");
-        let policy = if pkg && state.assets.hashed {
+        let policy = if pkg {
             Some("public, max-age=31536000, immutable")
         } else if !personal {
             Some("no-cache")

@@ -83,6 +83,11 @@ async fn content_hashed_names_are_cached_for_a_year() {
         css.headers["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    // Anything else under /pkg is not this build's hashed name: revalidated.
+    write_site(&app, "lixiao.css");
+    let leftover = get(&app, "/pkg/lixiao.css", &[]).await;
+    assert_eq!(leftover.status, StatusCode::OK);
+    assert_eq!(leftover.headers["cache-control"], "no-cache");
     // The pages, the worker and the offline page name the hashed files.
     let login = app.page("/login", None).await;
     assert!(
