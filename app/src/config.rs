@@ -236,14 +236,15 @@ impl Config {
 
     /// What serving needs beyond what one-off commands need: the slip key and the
     /// public address (see [`Config::slip_keys`], [`Config::public_url`]).
-    pub fn ready_to_serve(&self) -> Result<(), ConfigError> {
-        if self.slip_keys.is_none() {
+    /// Returns the slip keys it checked.
+    pub fn ready_to_serve(&self) -> Result<&crate::verify::SlipKeys, ConfigError> {
+        let Some(keys) = &self.slip_keys else {
             return Err(ConfigError {
                 name: "LIXIAO_SLIP_KEY",
                 value: String::new(),
                 reason: "not set: the departure slips need the graduate school's key, e.g. LIXIAO_SLIP_KEY=2026a:$(openssl rand -hex 32) (only the demo data runs without one)".to_owned(),
             });
-        }
+        };
         if self.public_url.is_none() {
             return Err(ConfigError {
                 name: "LIXIAO_PUBLIC_URL",
@@ -251,7 +252,7 @@ impl Config {
                 reason: "not set: the slip's QR code links to this address, e.g. https://lixiao.example.edu.cn (only the demo data runs without one)".to_owned(),
             });
         }
-        Ok(())
+        Ok(keys)
     }
 }
 

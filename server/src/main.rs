@@ -67,12 +67,12 @@ async fn main() -> ExitCode {
     }
     // Serving needs what the one-off commands above do not: the slips' key and the
     // public address their QR codes link to.
-    if let Err(error) = config.ready_to_serve() {
-        eprintln!("{error}");
-        return ExitCode::FAILURE;
-    }
-    let Some(slip_keys) = config.slip_keys.clone() else {
-        return ExitCode::FAILURE;
+    let slip_keys = match config.ready_to_serve() {
+        Ok(keys) => keys.clone(),
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
     };
 
     // Opening also migrates: a server never runs against a schema it does not know.

@@ -68,17 +68,23 @@ for_each_backend! {
     }
 
     pub(crate) async fn tag_untagged(pool: &Pool, keys: &SlipKeys) -> Result<usize, sqlx::Error> {
-        let all: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, serial, student_number, tag FROM departures",
-        )
-        .fetch_all(pool)
-        .await?;
-        let untagged: Vec<_> = all
-            .into_iter()
-            .filter(|(_, _, _, tag)| !tag.as_deref().is_some_and(|tag| keys.knows_tag(tag)))
-            .collect();
+        // Only the rows to tag are read: start-up must not scan 20,000 slips for none.
+        // Key ids are lowercase letters and digits, so `id-%` has no LIKE wildcard but %.
+        let patterns: Vec<String> = keys.key_ids().map(|id| format!("{id}-%")).collect();
+        let known = (1..=patterns.len())
+            .map(|n| format!("tag LIKE ${n}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!(
+            "SELECT id, serial, student_number FROM departures WHERE tag IS NULL OR NOT ({known})"
+        );
+        let mut select = sqlx::query_as::<_, (i64, String, String)>(&sql);
+        for pattern in &patterns {
+            select = select.bind(pattern);
+        }
+        let untagged = select.fetch_all(pool).await?;
         let mut tx = pool.begin().await?;
-        for (id, serial, student_number, _) in &untagged {
+        for (id, serial, student_number) in &untagged {
             // Two servers starting together write the same tag (the same key).
             sqlx::query("UPDATE departures SET tag = $1 WHERE id = $2")
                 .bind(keys.tag(serial, student_number))

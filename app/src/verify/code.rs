@@ -252,13 +252,17 @@ mod keys {
             format!("{id}-{}", encode(&cut))
         }
 
+        /// The ids of every key this server holds, current first.
+        pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+            std::iter::once(&self.current)
+                .chain(&self.older)
+                .map(|(id, _)| id.as_str())
+        }
+
         /// Whether `tag` was made under a key this server still holds.
         pub fn knows_tag(&self, tag: &str) -> bool {
-            tag.split_once('-').is_some_and(|(id, _)| {
-                std::iter::once(&self.current)
-                    .chain(&self.older)
-                    .any(|(known, _)| known == id)
-            })
+            tag.split_once('-')
+                .is_some_and(|(id, _)| self.key_ids().any(|known| known == id))
         }
 
         /// Whether the link's MAC is right for this serial and student. The comparison is
