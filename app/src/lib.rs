@@ -66,13 +66,62 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="apple-mobile-web-app-status-bar-style" content="default" />
                 <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=true />
+                <IslandScripts />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// What `<HydrationScripts islands=true />` writes: the bundle preloaded, and Leptos's
+/// island loader (`island_loader.js`, copied from leptos 0.8's `island_script.js`),
+/// which imports it when the browser is idle and hydrates each island. Leptos's
+/// component reads `hash.txt` from disk on every page it renders (and panics if the file
+/// has gone); the names here come from `AppState.assets`, read once at start.
+#[component]
+fn IslandScripts() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        // Islands mode: the page outside the islands is never hydrated.
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
+        let assets = use_context::<state::AppState>().map(|state| state.assets.clone());
+        let (js, wasm) = assets
+            .map(|assets| (assets.js.clone(), assets.wasm.clone()))
+            .unwrap_or_else(|| ("/pkg/lixiao.js".to_owned(), "/pkg/lixiao.wasm".to_owned()));
+        // The loader takes the directory and the names without their extensions.
+        let split = |path: &str, extension: &str| {
+            let (directory, file) = path.rsplit_once('/').unwrap_or(("", path));
+            let stem = file.strip_suffix(extension).unwrap_or(file).to_owned();
+            (directory.trim_start_matches('/').to_owned(), stem)
+        };
+        let (pkg, js_stem) = split(&js, ".js");
+        let (_, wasm_stem) = split(&wasm, ".wasm");
+        let loader = format!(
+            "{}({:?}, {pkg:?}, {js_stem:?}, {wasm_stem:?}, false);",
+            include_str!("island_loader.js"),
+            ""
+        );
+        let nonce = leptos::nonce::use_nonce();
+        let wasm_crossorigin = nonce
+            .as_ref()
+            .map(|nonce| nonce.to_string())
+            .unwrap_or_default();
+        view! {
+            <link rel="modulepreload" href=js crossorigin=nonce.clone() />
+            <link
+                rel="preload"
+                href=wasm
+                r#as="fetch"
+                r#type="application/wasm"
+                crossorigin=wasm_crossorigin
+            />
+            <script type="module" nonce=nonce>{loader}</script>
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The Lixiao server as a library, so tests can build the same router `main` serves.
 
+pub mod compress;
 pub mod pwa;
 pub mod routes;
 pub mod security;

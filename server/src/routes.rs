@@ -19,7 +19,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{pwa, security, sessions, sync};
+use crate::{compress, pwa, security, sessions, sync};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 /// Creates the session table if it is missing.
@@ -123,10 +123,13 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
         .layer(from_fn(security::friendly_timeout))
         .layer(from_fn(security::security_headers))
         // Pages and answers compressed on the fly with gzip at its fastest: an 8 KB page
-        // in tens of microseconds. Not brotli: its encoder sets up megabytes of window and
-        // tables per response, which halved the page's throughput in scripts/bench (2,258
-        // against 5,150 req/s) and raised the peak RSS. Files with a build-time copy (.br,
-        // .gz from scripts/build) are sent as they are, brotli included.
+        // in tens of microseconds. Those of a known size by each thread's own compressor
+        // (`compress`), the rest (a large export, say) by tower-http's layer. Not brotli:
+        // its encoder sets up megabytes of window and tables per response, which halved
+        // the page's throughput in scripts/bench (2,258 against 5,150 req/s) and raised
+        // the peak RSS. Files with a build-time copy (.br, .gz from scripts/build) are
+        // sent as they are, brotli included.
+        .layer(from_fn(compress::gzip))
         .layer(
             CompressionLayer::new()
                 .no_br()

@@ -110,32 +110,60 @@ async fn content_hashed_names_are_cached_for_a_year() {
     assert!(offline.body.contains("0516-83592137"));
 }
 
+/// The answer to `request`, its body as bytes, gunzipped when it came gzipped.
+async fn gunzipped(app: &TestApp, request: Request<Body>) -> (axum::http::HeaderMap, String) {
+    use std::io::Read;
+    let response = app.send(request).await;
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 4 * 1024 * 1024)
+        .await
+        .expect("body");
+    let mut text = String::new();
+    if headers
+        .get("content-encoding")
+        .is_some_and(|value| value == "gzip")
+    {
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .expect("a valid gzip body");
+    } else {
+        text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    }
+    (headers, text)
+}
+
 #[tokio::test]
 async fn pages_and_answers_are_compressed_on_the_fly_and_keep_their_headers() {
     let app = TestApp::new().await;
-    let page = Reply::read(
-        app.send(
-            Request::get("/login")
-                .header("accept", "text/html")
-                .header("accept-encoding", "gzip")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.headers["content-encoding"], "gzip");
-    assert!(
-        page.headers["content-security-policy"]
-            .to_str()
-            .expect("ascii")
-            .contains("'nonce-"),
-        "the page's policy is still built from its nonce"
-    );
-    assert_eq!(page.headers["cache-control"], "no-store");
-    // Without Accept-Encoding, plain.
+    let page = |encoding: &str| {
+        Request::get("/login")
+            .header("accept", "text/html")
+            .header("accept-encoding", encoding)
+            .body(Body::empty())
+            .expect("request")
+    };
+    // Several in a row: each thread's compressor is reused, and every answer must still
+    // be a whole gzip stream of its own page.
+    for _ in 0..3 {
+        let (headers, body) = gunzipped(&app, page("gzip")).await;
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(headers["vary"], "accept-encoding");
+        assert!(body.contains("统一身份认证"), "the page itself, decoded");
+        assert!(body.contains("</html>"), "the whole page");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .contains("'nonce-"),
+            "the page's policy is still built from its nonce"
+        );
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    // Without Accept-Encoding, or with gzip refused, plain.
     let plain = app.page("/login", None).await;
     assert!(!plain.headers.contains_key("content-encoding"));
     assert!(plain.body.contains("统一身份认证"));
+    let (refused, body) = gunzipped(&app, page("gzip;q=0, identity")).await;
+    assert!(!refused.contains_key("content-encoding"));
+    assert!(body.contains("统一身份认证"));
 }

@@ -1,0 +1,208 @@
+//! Pages and server-function answers, gzipped by a compressor each worker thread keeps.
+//!
+//! tower-http's `CompressionLayer` builds a new deflate state for every response: about
+//! 300 KB allocated and zeroed, then freed, for an 8 KB page. In `scripts/bench` that
+//! allocation, not the compressing, was most of what compression cost a page. Answers of
+//! a known size (every page: `security::security_headers` has read it whole already; every
+//! server-function answer) are compressed here in one call by the thread's own
+//! compressor, reset between uses. Anything else (a body of unknown length, a large
+//! export) is left to the `CompressionLayer` outside this one, which skips what already
+//! has a `Content-Encoding`.
+
+use std::cell::RefCell;
+
+use axum::{
+    body::{Body, HttpBody as _},
+    extract::Request,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+
+/// Below this, the gzip header and trailer (18 bytes) and a network packet's worth of
+/// room make compressing pointless.
+const MIN_BYTES: u64 = 512;
+/// Larger answers are streamed by the `CompressionLayer` instead of buffered here.
+const MAX_BYTES: u64 = 1024 * 1024;
+
+thread_local! {
+    /// Raw deflate at the fastest level; the gzip framing is written around it.
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+}
+
+pub async fn gzip(request: Request, next: Next) -> Response {
+    let accepts_gzip = accepts_gzip(request.headers());
+    let response = next.run(request).await;
+    if !accepts_gzip || !worth_compressing(&response) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BYTES as usize).await else {
+        // The size was checked, so only a body that failed while being read lands here.
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some(compressed) = gzip_bytes(&bytes).filter(|gz| gz.len() < bytes.len()) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let headers = &mut parts.headers;
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::ACCEPT_RANGES);
+    let varies = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| {
+            value
+                .split(',')
+                .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding"))
+        });
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    Response::from_parts(parts, Body::from(compressed))
+}
+
+/// Whether `Accept-Encoding` takes gzip (`gzip` or `x-gzip` without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|parameter| {
+                let parameter = parameter.trim();
+                parameter
+                    .strip_prefix("q=")
+                    .or_else(|| parameter.strip_prefix("Q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
+        })
+}
+
+/// Text of a known, middling size that nobody has encoded yet, in a whole answer.
+fn worth_compressing(response: &Response) -> bool {
+    let headers = response.headers();
+    if response.status() != StatusCode::OK
+        && !response.status().is_client_error()
+        && !response.status().is_server_error()
+    {
+        // 206 ranges, 304s and redirects are left as they are.
+        return false;
+    }
+    if headers.contains_key(header::CONTENT_ENCODING) || headers.contains_key(header::CONTENT_RANGE)
+    {
+        return false;
+    }
+    let Some(size) = response.body().size_hint().exact() else {
+        return false;
+    };
+    if !(MIN_BYTES..=MAX_BYTES).contains(&size) {
+        return false;
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || matches!(
+            essence.as_str(),
+            "application/json"
+                | "application/javascript"
+                | "application/manifest+json"
+                | "application/xml"
+                | "image/svg+xml"
+        )
+}
+
+/// `input` as a gzip member (RFC 1952): header, raw deflate, CRC-32 and length.
+fn gzip_bytes(input: &[u8]) -> Option<Vec<u8>> {
+    // Header: magic, deflate, no flags, no time, no extra flags, OS unknown.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut out = Vec::with_capacity(input.len() / 2 + 64);
+    out.extend_from_slice(&HEADER);
+    let deflated = DEFLATE.with(|deflate| {
+        let mut deflate = deflate.borrow_mut();
+        deflate.reset();
+        loop {
+            let consumed = usize::try_from(deflate.total_in()).ok()?;
+            let status = deflate
+                .compress_vec(&input[consumed..], &mut out, FlushCompress::Finish)
+                .ok()?;
+            match status {
+                Status::StreamEnd => return Some(()),
+                // Out of room: give it more and go on.
+                Status::Ok | Status::BufError => out.reserve(out.capacity().max(1024)),
+            }
+        }
+    });
+    deflated?;
+    let mut crc = Crc::new();
+    crc.update(input);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE: the length modulo 2^32, as the format defines it.
+    out.extend_from_slice(&(input.len() as u32).to_le_bytes());
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn the_gzip_member_decodes_to_the_input_time_after_time() {
+        let page = "<p>研究生离校信息查询</p>".repeat(400);
+        for _ in 0..3 {
+            // The same thread's compressor, reused: each answer must stand alone.
+            let gz = gzip_bytes(page.as_bytes()).expect("compressed");
+            assert!(gz.len() < page.len() / 4);
+            let mut plain = String::new();
+            flate2::read::GzDecoder::new(&gz[..])
+                .read_to_string(&mut plain)
+                .expect("a valid gzip member");
+            assert_eq!(plain, page);
+        }
+        // Larger than the first guess at the output's size: the output grows.
+        let noise: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let gz = gzip_bytes(&noise).expect("compressed");
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut plain)
+            .expect("a valid gzip member");
+        assert_eq!(plain, noise);
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let accepts = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).expect("value"),
+            );
+            accepts_gzip(&headers)
+        };
+        assert!(accepts("br, gzip"));
+        assert!(accepts("gzip;q=0.5, deflate"));
+        assert!(accepts("X-GZIP"));
+        assert!(!accepts("br"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("gzip; q=0.0, br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}
