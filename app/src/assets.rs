@@ -14,6 +14,9 @@ pub struct Assets {
     pub wasm: String,
     /// Whether the names carry content hashes (then they never change meaning).
     pub hashed: bool,
+    /// Leptos's island loader (`island_loader.js`) called with these names: the inline
+    /// script every page carries (see `IslandScripts`), made once here.
+    pub island_loader: String,
 }
 
 impl Assets {
@@ -47,15 +50,33 @@ impl Assets {
                 None => format!("{base}.{kind}"),
             }
         };
+        let (js, wasm) = (name("js"), name("wasm"));
         Assets {
             css: name("css"),
-            js: name("js"),
-            wasm: name("wasm"),
+            island_loader: island_loader(&js, &wasm),
+            js,
+            wasm,
             hashed: ["css", "js", "wasm"]
                 .iter()
                 .all(|kind| hash_of(kind).is_some()),
         }
     }
+}
+
+/// The loader's call: it takes the directory and the names without their extensions.
+fn island_loader(js: &str, wasm: &str) -> String {
+    let split = |path: &str, extension: &str| {
+        let (directory, file) = path.rsplit_once('/').unwrap_or(("", path));
+        let stem = file.strip_suffix(extension).unwrap_or(file).to_owned();
+        (directory.trim_start_matches('/').to_owned(), stem)
+    };
+    let (pkg, js_stem) = split(js, ".js");
+    let (_, wasm_stem) = split(wasm, ".wasm");
+    format!(
+        "{}({:?}, {pkg:?}, {js_stem:?}, {wasm_stem:?}, false);",
+        include_str!("island_loader.js"),
+        ""
+    )
 }
 
 #[cfg(test)]
@@ -82,5 +103,12 @@ mod tests {
             )
         );
         assert!(hashed.hashed);
+        assert!(
+            hashed
+                .island_loader
+                .ends_with(r#"("", "pkg", "lixiao.abc", "lixiao.def", false);"#),
+            "{}",
+            hashed.island_loader
+        );
     }
 }

@@ -80,7 +80,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// island loader (`island_loader.js`, copied from leptos 0.8's `island_script.js`),
 /// which imports it when the browser is idle and hydrates each island. Leptos's
 /// component reads `hash.txt` from disk on every page it renders (and panics if the file
-/// has gone); the names here come from `AppState.assets`, read once at start.
+/// has gone); the names and the loader's call here come from `AppState.assets`, made once
+/// at start.
 #[component]
 fn IslandScripts() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -89,22 +90,16 @@ fn IslandScripts() -> impl IntoView {
         if let Some(context) = Owner::current_shared_context() {
             context.set_is_hydrating(false);
         }
-        let assets = use_context::<state::AppState>().map(|state| state.assets.clone());
-        let (js, wasm) = assets
-            .map(|assets| (assets.js.clone(), assets.wasm.clone()))
-            .unwrap_or_else(|| ("/pkg/lixiao.js".to_owned(), "/pkg/lixiao.wasm".to_owned()));
-        // The loader takes the directory and the names without their extensions.
-        let split = |path: &str, extension: &str| {
-            let (directory, file) = path.rsplit_once('/').unwrap_or(("", path));
-            let stem = file.strip_suffix(extension).unwrap_or(file).to_owned();
-            (directory.trim_start_matches('/').to_owned(), stem)
-        };
-        let (pkg, js_stem) = split(&js, ".js");
-        let (_, wasm_stem) = split(&wasm, ".wasm");
-        let loader = format!(
-            "{}({:?}, {pkg:?}, {js_stem:?}, {wasm_stem:?}, false);",
-            include_str!("island_loader.js"),
-            ""
+        let assets = use_context::<state::AppState>()
+            .map(|state| state.assets)
+            .unwrap_or_else(|| {
+                let options = LeptosOptions::builder().output_name("lixiao").build();
+                std::sync::Arc::new(assets::Assets::from_hashes(&options, ""))
+            });
+        let (js, wasm, loader) = (
+            assets.js.clone(),
+            assets.wasm.clone(),
+            assets.island_loader.clone(),
         );
         let nonce = leptos::nonce::use_nonce();
         let wasm_crossorigin = nonce

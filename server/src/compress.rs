@@ -89,11 +89,9 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// Text of a known, middling size that nobody has encoded yet, in a whole answer.
 fn worth_compressing(response: &Response) -> bool {
     let headers = response.headers();
-    if response.status() != StatusCode::OK
-        && !response.status().is_client_error()
-        && !response.status().is_server_error()
-    {
-        // 206 ranges, 304s and redirects are left as they are.
+    let status = response.status();
+    // 206 ranges, 304s and redirects are left as they are; 200s and errors are sent whole.
+    if !(status == StatusCode::OK || status.is_client_error() || status.is_server_error()) {
         return false;
     }
     if headers.contains_key(header::CONTENT_ENCODING) || headers.contains_key(header::CONTENT_RANGE)
