@@ -79,8 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// What `<HydrationScripts islands=true />` writes: the bundle preloaded, and Leptos's
 /// island loader (`island_loader.js`, copied from leptos 0.8's `island_script.js`),
 /// which imports it when the browser is idle and hydrates each island. Leptos's
-/// component reads `hash.txt` from disk on every page it renders (and panics if the file
-/// has gone); the names and the loader's call here come from `AppState.assets`, made once
+/// component reads `hash.txt` from disk on every page it renders; the names and the loader's call here come from `AppState.assets`, made once
 /// at start.
 #[component]
 fn IslandScripts() -> impl IntoView {
@@ -90,12 +89,15 @@ fn IslandScripts() -> impl IntoView {
         if let Some(context) = Owner::current_shared_context() {
             context.set_is_hydrating(false);
         }
-        let assets = use_context::<state::AppState>()
-            .map(|state| state.assets)
-            .unwrap_or_else(|| {
+        // Without the state (never on a served page), the unhashed names.
+        static PLAIN: std::sync::LazyLock<std::sync::Arc<assets::Assets>> =
+            std::sync::LazyLock::new(|| {
                 let options = LeptosOptions::builder().output_name("lixiao").build();
                 std::sync::Arc::new(assets::Assets::from_hashes(&options, ""))
             });
+        let assets = use_context::<state::AppState>()
+            .map(|state| state.assets)
+            .unwrap_or_else(|| PLAIN.clone());
         let (js, wasm, loader) = (
             assets.js.clone(),
             assets.wasm.clone(),

@@ -6,8 +6,8 @@
 //! a known size (every page: `security::security_headers` has read it whole already; every
 //! server-function answer) are compressed here in one call by the thread's own
 //! compressor, reset between uses. Anything else (a body of unknown length, a large
-//! export) is left to the `CompressionLayer` outside this one, which skips what already
-//! has a `Content-Encoding`.
+//! export) is left to the `CompressionLayer` outside this one, which takes only those
+//! ([`Unsized`]): what this layer sent plain (too small, a redirect, not text) stays plain.
 
 use std::cell::RefCell;
 
@@ -62,6 +62,24 @@ pub async fn gzip(request: Request, next: Next) -> Response {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     Response::from_parts(parts, Body::from(compressed))
+}
+
+/// The outer `CompressionLayer`'s share: bodies of unknown length or larger than this
+/// layer buffers. The rest this layer has decided on already.
+#[derive(Debug, Clone, Copy)]
+pub struct Unsized;
+
+impl tower_http::compression::Predicate for Unsized {
+    fn should_compress<B>(&self, response: &http::Response<B>) -> bool
+    where
+        B: axum::body::HttpBody,
+    {
+        response
+            .body()
+            .size_hint()
+            .exact()
+            .is_none_or(|size| size > MAX_BYTES)
+    }
 }
 
 /// Whether `Accept-Encoding` takes gzip (`gzip` or `x-gzip` without `q=0`).

@@ -12,7 +12,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
-    compression::{CompressionLayer, CompressionLevel},
+    compression::{CompressionLayer, CompressionLevel, DefaultPredicate, Predicate as _},
     services::ServeDir,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
@@ -134,7 +134,8 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
             CompressionLayer::new()
                 .no_br()
                 .gzip(true)
-                .quality(CompressionLevel::Fastest),
+                .quality(CompressionLevel::Fastest)
+                .compress_when(DefaultPredicate::new().and(compress::Unsized)),
         )
         .layer(from_fn_with_state(clients, security::identify_client))
         .layer(

@@ -148,6 +148,8 @@ async fn pages_and_answers_are_compressed_on_the_fly_and_keep_their_headers() {
         let (headers, body) = gunzipped(&app, page("gzip")).await;
         assert_eq!(headers["content-encoding"], "gzip");
         assert_eq!(headers["vary"], "accept-encoding");
+        // Compressed whole, by the thread's compressor (a streamed answer has no length).
+        assert!(headers.contains_key("content-length"));
         assert!(body.contains("统一身份认证"), "the page itself, decoded");
         assert!(body.contains("</html>"), "the whole page");
         assert!(
@@ -166,4 +168,18 @@ async fn pages_and_answers_are_compressed_on_the_fly_and_keep_their_headers() {
     let (refused, body) = gunzipped(&app, page("gzip;q=0, identity")).await;
     assert!(!refused.contains_key("content-encoding"));
     assert!(body.contains("统一身份认证"));
+    // Small answers and redirects go as they are: compressing would only add bytes.
+    let small = |path: &str| {
+        Request::get(path)
+            .header("accept", "text/html")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let (version, body) = gunzipped(&app, small("/version.json")).await;
+    assert!(body.len() < 512, "{body}");
+    assert!(!version.contains_key("content-encoding"), "{version:?}");
+    let (redirect, _) = gunzipped(&app, small("/")).await;
+    assert!(redirect.contains_key("location"));
+    assert!(!redirect.contains_key("content-encoding"), "{redirect:?}");
 }
