@@ -214,16 +214,7 @@ for_each_backend! {
         student_number: &str,
     ) -> Result<Option<StudentPage>, sqlx::Error> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let sql = SQL.get_or_init(|| {
-            facts_sql(
-                dialect::json_rows,
-                &format!(
-                    ", {} AS departure, {} AS history",
-                    departure_json(dialect::json_rows),
-                    history_json(dialect::json_rows)
-                ),
-            )
-        });
+        let sql = SQL.get_or_init(|| page_sql(dialect::json_rows));
         let row: Option<StudentPageRow> = sqlx::query_as(sql)
             .bind(student_number)
             .fetch_optional(pool)
@@ -529,6 +520,18 @@ fn facts_sql(json_rows: JsonRows, more: &str) -> String {
     )
 }
 
+/// The statement of [`load_page`]: the facts, the departure and the history.
+fn page_sql(json_rows: JsonRows) -> String {
+    facts_sql(
+        json_rows,
+        &format!(
+            ", {} AS departure, {} AS history",
+            departure_json(json_rows),
+            history_json(json_rows)
+        ),
+    )
+}
+
 /// The active departure, or else the last revoked one (at most one row).
 fn departure_json(json_rows: JsonRows) -> String {
     json_rows(
@@ -786,4 +789,39 @@ impl FactsRow {
 /// changed behind the app's back. An internal error, never a guess.
 pub(crate) fn unknown_code(column: &str, code: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("{column} holds an unknown code {code:?}").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every departure-day page runs this statement: each table it reads must be found
+    /// through an index on the student, never scanned, or the page slows down as the
+    /// day's departures and history pile up (departures were scanned until
+    /// `departures_by_student`).
+    #[tokio::test]
+    async fn the_page_statement_searches_every_table_by_the_student() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let Db::Sqlite(pool) = super::super::open(&url).await.expect("opens") else {
+            unreachable!("a sqlite:// URL opens SQLite")
+        };
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql(super::super::sqlite::json_rows)))
+                .bind("2020100001")
+                .fetch_all(&pool)
+                .await
+                .expect("plan");
+        let details: Vec<&str> = plan.iter().map(|(_, _, _, detail)| detail.as_str()).collect();
+        // `d` is the departure subquery's own result (at most one row), not a table.
+        let scans: Vec<&&str> = details
+            .iter()
+            .filter(|detail| detail.starts_with("SCAN ") && **detail != "SCAN d")
+            .collect();
+        assert!(scans.is_empty(), "tables scanned: {scans:?} in {details:#?}");
+        assert!(
+            details.iter().filter(|detail| detail.starts_with("SEARCH ")).count() >= 7,
+            "{details:#?}"
+        );
+    }
 }
