@@ -54,6 +54,11 @@ pub struct Config {
     /// minute, per server process. Default 30: a counter checking a queue of graduates
     /// is far below it, a script walking serials is stopped.
     pub verify_per_minute: u32,
+    /// `LIXIAO_SIGNIN_FAILURES_PER_CLIENT`: wrong passwords one client address (for any
+    /// numbers) may send in ten minutes before its further attempts are refused. Default
+    /// 100: a dormitory behind one campus address signs in, guessing at scale is stopped.
+    /// A load test that plays wrong passwords from 127.0.0.1 raises it.
+    pub signin_failures_per_client: u32,
 }
 
 /// The sync API's token bucket, per token.
@@ -186,6 +191,10 @@ impl Config {
             burst: count("LIXIAO_SYNC_BURST", "30")?,
         };
         let verify_per_minute = count("LIXIAO_VERIFY_PER_MINUTE", "30")?;
+        let signin_failures_per_client = count(
+            "LIXIAO_SIGNIN_FAILURES_PER_CLIENT",
+            &crate::db::throttle::MAX_CLIENT_FAILURES.to_string(),
+        )?;
         let slip_keys = match lookup("LIXIAO_SLIP_KEY").filter(|v| !v.trim().is_empty()) {
             Some(current) => Some(
                 crate::verify::SlipKeys::parse(&current, &read("LIXIAO_SLIP_OLD_KEYS", ""))
@@ -231,6 +240,7 @@ impl Config {
             slip_keys,
             public_url,
             verify_per_minute,
+            signin_failures_per_client,
         })
     }
 
@@ -288,6 +298,7 @@ mod tests {
         assert_eq!(config.session_idle.as_secs(), 30 * 60);
         assert_eq!(config.session_max.as_secs(), 12 * 3600);
         assert_eq!(config.sync_rate, SyncRate::default());
+        assert_eq!(config.signin_failures_per_client, 100);
         assert!(config.slip_keys.is_none() && config.public_url.is_none());
     }
 

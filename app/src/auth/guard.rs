@@ -24,7 +24,8 @@ impl<'a> Attempt<'a> {
     /// on a number that is being guessed from many places waits its slow-down.
     pub async fn admit(&self) -> Result<(), AppError> {
         let now = crate::clock::unix_now();
-        if !throttle::client_allowed(&self.state.db, &self.client, now).await? {
+        let limit = self.state.config.signin_failures_per_client;
+        if !throttle::client_allowed(&self.state.db, &self.client, now, limit).await? {
             return Err(AppError::TooManyRequests(
                 "登录尝试过于频繁，请稍后再试。".to_owned(),
             ));

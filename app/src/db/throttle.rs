@@ -14,7 +14,7 @@
 //!
 //! - **Per client**: [`MAX_CLIENT_FAILURES`] wrong passwords from one client (for any
 //!   numbers) in a window of [`CLIENT_WINDOW_SECONDS`] refuse its further attempts until
-//!   the window ends. Students share campus NAT addresses, so the limit is high: it stops
+//!   the window ends (`LIXIAO_SIGNIN_FAILURES_PER_CLIENT` changes the count). Students share campus NAT addresses, so the limit is high: it stops
 //!   guessing at scale, not a dormitory signing in.
 //!
 //! Rows are kept per login as typed (a digest for an unknown one, see [`subject`]) and
@@ -36,8 +36,8 @@ pub const SLOWDOWN_WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_SLOWDOWN_MS: u64 = 5_000;
 
 /// Wrong passwords from one client, for any numbers, before it is refused for the rest
-/// of its window.
-pub const MAX_CLIENT_FAILURES: i64 = 100;
+/// of its window: the default of `Config::signin_failures_per_client`.
+pub const MAX_CLIENT_FAILURES: u32 = 100;
 pub const CLIENT_WINDOW_SECONDS: i64 = 10 * 60;
 
 /// What the limits count under for a login attempt: the account's login when `typed`
@@ -64,9 +64,15 @@ pub async fn locked_until(
     on_backend!(db, locked_until(student_number, client, now))
 }
 
-/// Whether `client` may try another password at `now` (see [`MAX_CLIENT_FAILURES`]).
-pub async fn client_allowed(db: &Db, client: &str, now: i64) -> Result<bool, sqlx::Error> {
-    on_backend!(db, client_allowed(client, now))
+/// Whether `client` may try another password at `now`: fewer than `limit` failures in
+/// its window (see [`MAX_CLIENT_FAILURES`]).
+pub async fn client_allowed(
+    db: &Db,
+    client: &str,
+    now: i64,
+    limit: u32,
+) -> Result<bool, sqlx::Error> {
+    on_backend!(db, client_allowed(client, now, limit))
 }
 
 /// How long an attempt for `student_number` waits before its password is checked.
@@ -136,6 +142,7 @@ for_each_backend! {
         pool: &Pool,
         client: &str,
         now: i64,
+        limit: u32,
     ) -> Result<bool, sqlx::Error> {
         let failures: Option<i64> = sqlx::query_scalar(
             "SELECT failures FROM login_client_failures WHERE client = $1 AND window_started > $2",
@@ -144,7 +151,7 @@ for_each_backend! {
         .bind(now - CLIENT_WINDOW_SECONDS)
         .fetch_optional(pool)
         .await?;
-        Ok(failures.unwrap_or(0) < MAX_CLIENT_FAILURES)
+        Ok(failures.unwrap_or(0) < i64::from(limit))
     }
 
     pub(crate) async fn slowdown(

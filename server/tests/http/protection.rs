@@ -172,6 +172,27 @@ async fn one_address_guessing_at_scale_gets_429_from_every_server() {
     );
 }
 
+/// `LIXIAO_SIGNIN_FAILURES_PER_CLIENT` sets the per-address count: a campus behind one
+/// address, or a load test from 127.0.0.1, is not held to the default of 100.
+#[tokio::test]
+async fn the_per_address_limit_is_configurable() {
+    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SIGNIN_FAILURES_PER_CLIENT", "3")])
+        .await;
+    for attempt_number in 0..3 {
+        let number = format!("20209{attempt_number:05}");
+        let reply = attempt(&app, &number, "guess", "192.0.2.7").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "attempt {attempt_number}");
+    }
+    let refused = attempt(&app, "2020100001", "061234", "192.0.2.7").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{refused:?}");
+
+    let error = app::config::Config::from_lookup(|name| {
+        (name == "LIXIAO_SIGNIN_FAILURES_PER_CLIENT").then(|| "none".to_owned())
+    })
+    .expect_err("refused");
+    assert_eq!(error.name, "LIXIAO_SIGNIN_FAILURES_PER_CLIENT");
+}
+
 /// A server function called by script from the client `from`.
 async fn call_from(app: &TestApp, path: &str, form: &str, cookie: &str, from: &str) -> Reply {
     let mut request = Request::post(path)
@@ -569,19 +590,19 @@ async fn the_limit_windows_end_and_old_rows_are_forgotten() {
             .expect("counted");
     }
     assert!(
-        !throttle::client_allowed(db, client, start + 1)
+        !throttle::client_allowed(db, client, start + 1, MAX_CLIENT_FAILURES)
             .await
             .expect("read")
     );
     assert!(
-        !throttle::client_allowed(db, client, start + CLIENT_WINDOW_SECONDS - 1)
+        !throttle::client_allowed(db, client, start + CLIENT_WINDOW_SECONDS - 1, MAX_CLIENT_FAILURES)
             .await
             .expect("read"),
         "still inside the window"
     );
     let later = start + CLIENT_WINDOW_SECONDS + 1;
     assert!(
-        throttle::client_allowed(db, client, later)
+        throttle::client_allowed(db, client, later, MAX_CLIENT_FAILURES)
             .await
             .expect("read")
     );
