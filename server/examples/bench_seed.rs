@@ -10,6 +10,12 @@
 //! The states, by the student's position: every 4th from 0 passes all four offices (and
 //! may submit); from 1, the library still has a book out; from 2, finance has arrears;
 //! from 3, the archives have not reported (待核验). Housing states 不涉及 for all.
+//! Every student has the offices' systems' reports in 变更记录 (library, finance, and the
+//! archives where they reported). Among the first [`WITH_DEPARTURES`] (the page
+//! scenarios' students, never the departure day's), every 8th has submitted, and every
+//! 8th from 4 submitted and had it revoked by the graduate school (may submit again), so
+//! the page reads departures and history as on the real day. The slips are tagged under
+//! `LIXIAO_SLIP_KEY`, which `scripts/bench` gives the server too.
 
 use std::time::Instant;
 
@@ -30,6 +36,9 @@ const COLLEGES: [&str; 5] = [
     "计算机科学与技术学院",
     "力学与土木工程学院",
 ];
+/// The students among whom some have departed (see the top): the page scenarios sign in
+/// the first 200, the sign-in storm the next 1,000; the departure day starts after them.
+const WITH_DEPARTURES: usize = 1_200;
 /// Rows per multi-row INSERT: at most 5 bound values a row, far below both backends'
 /// limits on parameters.
 const CHUNK: usize = 500;
@@ -149,8 +158,69 @@ macro_rules! seed_on {
             keep |index| index % 4 != 3,
             bind |query, index| query.bind(number(index))
         );
+        // 变更记录: what the offices' systems reported, as the sync API writes it.
+        for (office, keep_archives) in [("library", false), ("finance", false), ("archives", true)] {
+            let row = format!(
+                "(?1, '{office}', '2026-06-01T00:00:00Z', 'system', '{office}-bench', 'facts', '待核验', ?2, '系统同步')"
+            );
+            each_chunk!(
+                tx,
+                $students,
+                "INSERT INTO office_history (student_number, office, at, actor_kind, actor, change, before, after, reason)",
+                &row,
+                2,
+                keep |index| !keep_archives || index % 4 != 3,
+                bind |query, index| query.bind(number(index)).bind(match (office, index % 4) {
+                    ("library", 1) => "未还 1 册，欠款 0.00 元，违章 0 条，借书证已注销，论文审核通过",
+                    ("library", _) => "未还 0 册，欠款 0.00 元，违章 0 条，借书证已注销，论文审核通过",
+                    ("finance", 2) => "欠费 1 项，共 550.00 元",
+                    ("finance", _) => "无欠费",
+                    _ => "论文提交状态：已审核",
+                })
+            );
+        }
         tx.commit().await.expect("commit");
     }};
+}
+
+/// Submits (and for some revokes) departures among the first students, through the
+/// same functions the student and the graduate school use.
+async fn depart(db: &Db, students: usize, keys: &app::verify::SlipKeys) -> usize {
+    use app::db::{
+        audit::Who,
+        clearance::{self, RevokeOutcome, SubmitOutcome},
+    };
+    let at = time::macros::datetime!(2026-06-10 02:00:00 UTC);
+    let mut count = 0;
+    for index in (0..students.min(WITH_DEPARTURES)).filter(|index| index % 4 == 0) {
+        let student = number(index);
+        let who = Who::account(&student, None);
+        let SubmitOutcome::Submitted(submitted) =
+            clearance::submit(db, &student, at, "20260610", &who, keys)
+                .await
+                .expect("submit")
+        else {
+            panic!("{student} passes all four offices and has not submitted");
+        };
+        count += 1;
+        if index % 8 == 4 {
+            let school = Who::account("gs-bench", None);
+            let revoked = clearance::revoke(
+                db,
+                &submitted.slip_number,
+                "信息有误，请核对后重新提交",
+                at,
+                &school,
+            )
+            .await
+            .expect("revoke");
+            assert!(
+                matches!(revoked, RevokeOutcome::Revoked(_)),
+                "{student} revoked"
+            );
+        }
+    }
+    count
 }
 
 #[tokio::main]
@@ -169,6 +239,12 @@ async fn main() {
         Db::Sqlite(pool) => seed_on!(pool, students, &hash),
         Db::Postgres(pool) => seed_on!(pool, students, &hash),
     }
+    let keys = app::verify::SlipKeys::parse(
+        &std::env::var("LIXIAO_SLIP_KEY").expect("LIXIAO_SLIP_KEY: the server's slip key"),
+        "",
+    )
+    .expect("a valid slip key");
+    let departures = depart(&db, students, &keys).await;
     for (office, token) in TOKENS {
         let office = app::clearance::rules::Office::from_code(office).expect("office");
         db::sync::add_token(
@@ -183,7 +259,7 @@ async fn main() {
     }
     db.close().await;
     println!(
-        "seeded {students} students (2026000000 on, password {PASSWORD}) and 4 sync tokens in {:.1} s",
+        "seeded {students} students (2026000000 on, password {PASSWORD}), {departures} departures and 4 sync tokens in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }

@@ -806,21 +806,33 @@ mod tests {
         let Db::Sqlite(pool) = super::super::open(&url).await.expect("opens") else {
             unreachable!("a sqlite:// URL opens SQLite")
         };
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", page_sql(super::super::sqlite::json_rows)))
-                .bind("2020100001")
-                .fetch_all(&pool)
-                .await
-                .expect("plan");
-        let details: Vec<&str> = plan.iter().map(|(_, _, _, detail)| detail.as_str()).collect();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            page_sql(super::super::sqlite::json_rows)
+        ))
+        .bind("2020100001")
+        .fetch_all(&pool)
+        .await
+        .expect("plan");
+        let details: Vec<&str> = plan
+            .iter()
+            .map(|(_, _, _, detail)| detail.as_str())
+            .collect();
         // `d` is the departure subquery's own result (at most one row), not a table.
         let scans: Vec<&&str> = details
             .iter()
             .filter(|detail| detail.starts_with("SCAN ") && **detail != "SCAN d")
             .collect();
-        assert!(scans.is_empty(), "tables scanned: {scans:?} in {details:#?}");
         assert!(
-            details.iter().filter(|detail| detail.starts_with("SEARCH ")).count() >= 7,
+            scans.is_empty(),
+            "tables scanned: {scans:?} in {details:#?}"
+        );
+        assert!(
+            details
+                .iter()
+                .filter(|detail| detail.starts_with("SEARCH "))
+                .count()
+                >= 7,
             "{details:#?}"
         );
     }

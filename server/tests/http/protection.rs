@@ -176,12 +176,16 @@ async fn one_address_guessing_at_scale_gets_429_from_every_server() {
 /// address, or a load test from 127.0.0.1, is not held to the default of 100.
 #[tokio::test]
 async fn the_per_address_limit_is_configurable() {
-    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SIGNIN_FAILURES_PER_CLIENT", "3")])
-        .await;
+    let app =
+        TestApp::with_env_and_demo_students(&[("LIXIAO_SIGNIN_FAILURES_PER_CLIENT", "3")]).await;
     for attempt_number in 0..3 {
         let number = format!("20209{attempt_number:05}");
         let reply = attempt(&app, &number, "guess", "192.0.2.7").await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "attempt {attempt_number}");
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "attempt {attempt_number}"
+        );
     }
     let refused = attempt(&app, "2020100001", "061234", "192.0.2.7").await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{refused:?}");
@@ -595,9 +599,14 @@ async fn the_limit_windows_end_and_old_rows_are_forgotten() {
             .expect("read")
     );
     assert!(
-        !throttle::client_allowed(db, client, start + CLIENT_WINDOW_SECONDS - 1, MAX_CLIENT_FAILURES)
-            .await
-            .expect("read"),
+        !throttle::client_allowed(
+            db,
+            client,
+            start + CLIENT_WINDOW_SECONDS - 1,
+            MAX_CLIENT_FAILURES
+        )
+        .await
+        .expect("read"),
         "still inside the window"
     );
     let later = start + CLIENT_WINDOW_SECONDS + 1;
