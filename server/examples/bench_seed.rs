@@ -2,7 +2,8 @@
 //! of the tests or the demo): N students in varied states, every one past the first
 //! sign-in with one shared password, and one sync token per office with a known value.
 //!
-//!     DATABASE_URL=sqlite://… cargo run --release -p server --example bench_seed -- 20000
+//!     DATABASE_URL=sqlite://… LIXIAO_SLIP_KEY=bench:<64 hex digits> \
+//!         cargo run --release -p server --example bench_seed -- 20000
 //!
 //! Only here may many accounts share one password hash: hashing 20,000 passwords would
 //! take minutes and measure nothing. Sign-ins (argon2) have their own scenario.
