@@ -160,7 +160,7 @@ macro_rules! seed_on {
             bind |query, index| query.bind(number(index))
         );
         // 变更记录: what the offices' systems reported, as the sync API writes it.
-        for (office, keep_archives) in [("library", false), ("finance", false), ("archives", true)] {
+        for (office, reported_only) in [("library", false), ("finance", false), ("archives", true)] {
             let row = format!(
                 "(?1, '{office}', '2026-06-01T00:00:00Z', 'system', '{office}-bench', 'facts', '待核验', ?2, '系统同步')"
             );
@@ -170,7 +170,7 @@ macro_rules! seed_on {
                 "INSERT INTO office_history (student_number, office, at, actor_kind, actor, change, before, after, reason)",
                 &row,
                 2,
-                keep |index| !keep_archives || index % 4 != 3,
+                keep |index| !reported_only || index % 4 != 3,
                 bind |query, index| query.bind(number(index)).bind(match (office, index % 4) {
                     ("library", 1) => "未还 1 册，欠款 0.00 元，违章 0 条，借书证已注销，论文审核通过",
                     ("library", _) => "未还 0 册，欠款 0.00 元，违章 0 条，借书证已注销，论文审核通过",
@@ -192,6 +192,7 @@ async fn depart(db: &Db, students: usize, keys: &app::verify::SlipKeys) -> usize
         clearance::{self, RevokeOutcome, SubmitOutcome},
     };
     let at = time::macros::datetime!(2026-06-10 02:00:00 UTC);
+    let school = Who::account("gs-bench", None);
     let mut count = 0;
     for index in (0..students.min(WITH_DEPARTURES)).filter(|index| index % 4 == 0) {
         let student = number(index);
@@ -205,7 +206,6 @@ async fn depart(db: &Db, students: usize, keys: &app::verify::SlipKeys) -> usize
         };
         count += 1;
         if index % 8 == 4 {
-            let school = Who::account("gs-bench", None);
             let revoked = clearance::revoke(
                 db,
                 &submitted.slip_number,

@@ -803,12 +803,12 @@ mod tests {
     async fn the_page_statement_searches_every_table_by_the_student() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-        let Db::Sqlite(pool) = super::super::open(&url).await.expect("opens") else {
+        let Db::Sqlite(pool) = crate::db::open(&url).await.expect("opens") else {
             unreachable!("a sqlite:// URL opens SQLite")
         };
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
             "EXPLAIN QUERY PLAN {}",
-            page_sql(super::super::sqlite::json_rows)
+            page_sql(crate::db::sqlite::json_rows)
         ))
         .bind("2020100001")
         .fetch_all(&pool)

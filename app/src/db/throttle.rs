@@ -14,8 +14,9 @@
 //!
 //! - **Per client**: [`MAX_CLIENT_FAILURES`] wrong passwords from one client (for any
 //!   numbers) in a window of [`CLIENT_WINDOW_SECONDS`] refuse its further attempts until
-//!   the window ends (`LIXIAO_SIGNIN_FAILURES_PER_CLIENT` changes the count). Students share campus NAT addresses, so the limit is high: it stops
-//!   guessing at scale, not a dormitory signing in.
+//!   the window ends (`LIXIAO_SIGNIN_FAILURES_PER_CLIENT` changes the count). Students
+//!   share campus NAT addresses, so the limit is high: it stops guessing at scale, not a
+//!   dormitory signing in.
 //!
 //! Rows are kept per login as typed (a digest for an unknown one, see [`subject`]) and
 //! deleted a day after their last failure, unless a lock is still running.
