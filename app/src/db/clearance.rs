@@ -481,16 +481,15 @@ for_each_backend! {
     }
 }
 
-/// `json_rows(columns, from, order)`: the dialect's SQL for a JSON array (as text) of
-/// one JSON array of `columns` per row `from` yields, in `order`.
-type JsonRows = fn(&str, &str, &str) -> String;
+/// `json_rows(columns, from)`: the dialect's SQL for a JSON array (as text) of one JSON
+/// array of `columns` per row `from` yields, in no particular order: the reader sorts.
+type JsonRows = fn(&str, &str) -> String;
 
 /// The statement of [`load_facts`], with `more` columns after the facts'.
 fn facts_sql(json_rows: JsonRows, more: &str) -> String {
     let arrears = json_rows(
-        "a.student_number, a.academic_year, a.item, a.amount_fen, a.charge_id",
+        "a.student_number, a.academic_year, a.item, a.amount_fen, a.charge_id, a.id",
         "finance_arrears a WHERE a.student_number = s.student_number",
-        "a.academic_year, a.id",
     );
     // 数据更新于 is the office's own time when its system said ("as of"), else when
     // Lixiao received the facts.
@@ -500,7 +499,6 @@ fn facts_sql(json_rows: JsonRows, more: &str) -> String {
          o.override_verdict, o.override_reason, o.override_at, o.override_ends_with_new_facts,
          o.version",
         "office_states o WHERE o.student_number = s.student_number",
-        "o.office",
     );
     format!(
         "SELECT s.name, s.student_number, s.gender, s.grade, s.college, s.major,
@@ -532,24 +530,20 @@ fn page_sql(json_rows: JsonRows) -> String {
     )
 }
 
-/// The active departure, or else the last revoked one (at most one row).
+/// Every departure of the student (a handful at most): [`departure_state`] picks the
+/// active one, or else the last revoked.
 fn departure_json(json_rows: JsonRows) -> String {
     json_rows(
-        "d.slip_number, d.submitted_at, d.revoked_at, d.revoked_by, d.revoke_reason",
-        "(SELECT dd.id, dd.slip_number, dd.submitted_at, dd.revoked_at, dd.revoked_by,
-                 dd.revoke_reason
-          FROM departures dd WHERE dd.student_number = s.student_number
-          ORDER BY dd.revoked_at IS NULL DESC, dd.revoked_at DESC, dd.id DESC LIMIT 1) d",
-        "d.id",
+        "d.slip_number, d.submitted_at, d.revoked_at, d.revoked_by, d.revoke_reason, d.id",
+        "departures d WHERE d.student_number = s.student_number",
     )
 }
 
-/// Every office's history of the student, newest first.
+/// Every office's history of the student ([`history_entries`] puts the newest first).
 fn history_json(json_rows: JsonRows) -> String {
     json_rows(
-        "y.office, y.at, y.actor_kind, y.actor, y.change, y.before, y.after, y.reason",
+        "y.office, y.at, y.actor_kind, y.actor, y.change, y.before, y.after, y.reason, y.id",
         "office_history y WHERE y.student_number = s.student_number",
-        "y.id DESC",
     )
 }
 
@@ -587,18 +581,25 @@ fn departure_state(text: &str) -> Result<DepartureState, sqlx::Error> {
         Option<String>,
         Option<String>,
         Option<String>,
+        i64,
     );
     let rows: Vec<Row> = json("departure", text)?;
-    Ok(match rows.into_iter().next() {
+    // The active departure (at most one: `departures_one_active_per_student`), else the
+    // last revoked. A departure is revoked before the next can be submitted, so among
+    // the revoked ones the highest id is also the last revoked.
+    let departure = rows
+        .into_iter()
+        .max_by_key(|(_, _, revoked_at, _, _, id)| (revoked_at.is_none(), *id));
+    Ok(match departure {
         None => DepartureState::default(),
-        Some((slip_number, submitted_at, None, _, _)) => DepartureState {
+        Some((slip_number, submitted_at, None, _, _, _)) => DepartureState {
             submitted: Some(SubmittedRef {
                 slip_number,
                 submitted_at: crate::clock::beijing_display(&submitted_at),
             }),
             revoked: None,
         },
-        Some((_, _, at, by, reason)) => DepartureState {
+        Some((_, _, at, by, reason, _)) => DepartureState {
             submitted: None,
             revoked: match (shown(at), by, reason) {
                 (Some(at), Some(_), Some(reason)) => Some(Revocation {
@@ -622,24 +623,29 @@ fn history_entries(text: &str) -> Result<Vec<crate::clearance::model::HistoryEnt
         String,
         String,
         String,
+        i64,
     );
-    let rows: Vec<Row> = json("history", text)?;
+    let mut rows: Vec<Row> = json("history", text)?;
+    // Newest first.
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.8));
     rows.into_iter()
-        .map(|(office, at, kind, actor, change, before, after, reason)| {
-            super::offices::history_entry(
-                super::offices::HistoryParts {
-                    office,
-                    at: crate::clock::beijing_display(&at),
-                    kind,
-                    actor,
-                    change,
-                    before,
-                    after,
-                    reason,
-                },
-                false,
-            )
-        })
+        .map(
+            |(office, at, kind, actor, change, before, after, reason, _)| {
+                super::offices::history_entry(
+                    super::offices::HistoryParts {
+                        office,
+                        at: crate::clock::beijing_display(&at),
+                        kind,
+                        actor,
+                        change,
+                        before,
+                        after,
+                        reason,
+                    },
+                    false,
+                )
+            },
+        )
         .collect()
 }
 
@@ -733,12 +739,14 @@ impl FactsRow {
             checked_out_on: row.checked_out_on,
             checked_out_by: row.checked_out_by,
         });
-        type ArrearRow = (String, String, String, i64, Option<String>);
-        let arrears: Vec<ArrearRow> = json("arrears", &row.arrears)?;
+        type ArrearRow = (String, String, String, i64, Option<String>, i64);
+        let mut arrears: Vec<ArrearRow> = json("arrears", &row.arrears)?;
+        // By academic year, then as entered.
+        arrears.sort_unstable_by(|a, b| (&a.1, a.5).cmp(&(&b.1, b.5)));
         let arrears = arrears
             .into_iter()
             .map(
-                |(student_number, academic_year, item, amount_fen, charge_id)| Arrear {
+                |(student_number, academic_year, item, amount_fen, charge_id, _)| Arrear {
                     student_number,
                     charge_id,
                     academic_year,
@@ -818,10 +826,9 @@ mod tests {
             .iter()
             .map(|(_, _, _, detail)| detail.as_str())
             .collect();
-        // `d` is the departure subquery's own result (at most one row), not a table.
         let scans: Vec<&&str> = details
             .iter()
-            .filter(|detail| detail.starts_with("SCAN ") && **detail != "SCAN d")
+            .filter(|detail| detail.starts_with("SCAN "))
             .collect();
         assert!(
             scans.is_empty(),

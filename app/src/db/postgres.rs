@@ -135,10 +135,10 @@ pub async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>
 }
 
 /// A JSON array (as text) of one JSON array of `columns` for each row `from` yields,
-/// in `order`; `[]` for none.
-pub fn json_rows(columns: &str, from: &str, order: &str) -> String {
+/// in no particular order (the reader sorts, as on SQLite); `[]` for none.
+pub fn json_rows(columns: &str, from: &str) -> String {
     format!(
-        "(SELECT coalesce(json_agg(json_build_array({columns}) ORDER BY {order}), '[]'::json)::text FROM {from})"
+        "(SELECT coalesce(json_agg(json_build_array({columns})), '[]'::json)::text FROM {from})"
     )
 }
 

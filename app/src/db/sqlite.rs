@@ -91,11 +91,11 @@ pub async fn lock_student(
 }
 
 /// A JSON array (as text) of one JSON array of `columns` for each row `from` yields,
-/// in `order`; `[]` for none.
-pub fn json_rows(columns: &str, from: &str, order: &str) -> String {
-    format!(
-        "(SELECT coalesce(json_group_array(json_array({columns}) ORDER BY {order}), '[]') FROM {from})"
-    )
+/// in no particular order; `[]` for none. The reader sorts: an `ORDER BY` inside the
+/// aggregate sets up a sorter on every call, which made the clearance page's statement
+/// twice as costly (87 against 47 µs of CPU, measured with 64 pages at once).
+pub fn json_rows(columns: &str, from: &str) -> String {
+    format!("(SELECT coalesce(json_group_array(json_array({columns})), '[]') FROM {from})")
 }
 
 /// Whether `error` breaks the unique index `name`. SQLite's message names the columns,

@@ -454,3 +454,79 @@ async fn the_initial_password_must_be_changed_before_anything_else() {
     let reply = app.post("/api/clearance", &[], Some(&renewed)).await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
 }
+
+/// The page's statement reads the history, the arrears and the departures in whatever
+/// order the database finds them (sorting inside its aggregates was half the statement's
+/// cost); the page still shows the history newest first, the arrears by academic year
+/// and then as entered, and the active departure or else the last revoked. The rows are
+/// written so that the index's order is none of these.
+#[tokio::test]
+async fn the_page_orders_history_arrears_and_departures_itself() {
+    let app = TestApp::with_demo_students().await;
+    let history = |office: &str, at: &str, reason: &str| {
+        format!(
+            "INSERT INTO office_history (student_number, office, at, actor_kind, actor, change, before, after, reason)
+             VALUES ('2020100002', '{office}', '{at}', 'staff', 'x', 'facts', '旧', '新', '{reason}')"
+        )
+    };
+    app.exec("DELETE FROM office_history WHERE student_number = '2020100002'")
+        .await;
+    // office_history_by_student is (student, office, id): archives would come first.
+    app.exec(&history("library", "2026-06-01T01:00:00Z", "最早"))
+        .await;
+    app.exec(&history("archives", "2026-06-02T01:00:00Z", "其次"))
+        .await;
+    app.exec(&history("library", "2026-06-03T01:00:00Z", "最新"))
+        .await;
+    app.exec("DELETE FROM finance_arrears WHERE student_number = '2020100002'")
+        .await;
+    for (year, item) in [("2021", "住宿费"), ("2019", "学费"), ("2021", "教材费")] {
+        app.exec(&format!(
+            "INSERT INTO finance_arrears (student_number, academic_year, item, amount_fen)
+             VALUES ('2020100002', '{year}', '{item}', 100)"
+        ))
+        .await;
+    }
+    let departure = |slip: &str, revoked: Option<&str>| {
+        let (at, by, reason) = match revoked {
+            Some(reason) => (
+                "'2026-06-19T00:00:00Z'".to_owned(),
+                "'gradschool_demo'".to_owned(),
+                format!("'{reason}'"),
+            ),
+            None => ("NULL".to_owned(), "NULL".to_owned(), "NULL".to_owned()),
+        };
+        format!(
+            "INSERT INTO departures (student_number, slip_number, serial, submitted_at, snapshot, revoked_at, revoked_by, revoke_reason)
+             VALUES ('2020100002', '{slip}', '{slip}SERIAL0000', '2026-06-18T00:00:00Z', '{{}}', {at}, {by}, {reason})"
+        )
+    };
+    app.exec(&departure("LX-ONE", Some("第一次撤销"))).await;
+    app.exec(&departure("LX-TWO", Some("第二次撤销"))).await;
+
+    let student = app.sign_in("2020100002", "12002X").await;
+    let view = app.post("/api/clearance", &[], Some(&student)).await.json();
+    let reasons: Vec<&str> = view["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|entry| entry["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(reasons, ["最新", "其次", "最早"], "{view:#}");
+    let items: Vec<&str> = view["facts"]["arrears"]
+        .as_array()
+        .expect("arrears")
+        .iter()
+        .map(|arrear| arrear["item"].as_str().expect("item"))
+        .collect();
+    assert_eq!(items, ["学费", "住宿费", "教材费"], "{view:#}");
+    assert_eq!(view["submitted"], serde_json::Value::Null);
+    assert_eq!(view["revoked"]["reason"], "第二次撤销", "{view:#}");
+
+    // Submitted again: the active departure, whatever its place among the rows.
+    app.exec("UPDATE departures SET revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL WHERE slip_number = 'LX-ONE'")
+        .await;
+    let view = app.post("/api/clearance", &[], Some(&student)).await.json();
+    assert_eq!(view["submitted"]["slip_number"], "LX-ONE", "{view:#}");
+    assert_eq!(view["revoked"], serde_json::Value::Null);
+}
