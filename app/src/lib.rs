@@ -96,7 +96,7 @@ fn IslandScripts() -> impl IntoView {
                 std::sync::Arc::new(assets::Assets::from_hashes(&options, ""))
             });
         let assets = use_context::<state::AppState>()
-            .map(|state| state.assets)
+            .map(|state| state.assets.clone())
             .unwrap_or_else(|| PLAIN.clone());
         let (js, wasm, loader) = (
             assets.js.clone(),

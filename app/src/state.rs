@@ -8,8 +8,14 @@ use leptos::prelude::*;
 
 use crate::{AppError, config::Config, db::Db};
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Cloned for every request, every middleware and every server function: one
+/// reference count to bump, where the fields' own (a dozen `Arc`s, shared by every
+/// thread) made 2 % of the clearance page's CPU in `scripts/bench`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares; its fields are read through the state (`state.db`).
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
@@ -29,14 +35,26 @@ impl AppState {
                 .into();
         let per_minute = f64::from(config.verify_per_minute);
         let verify_limiter = crate::rate::RateLimiter::new(per_minute / 60.0, per_minute);
-        AppState {
+        AppState(Arc::new(Shared {
             verify_limiter,
             leptos_options,
             db,
             config: Arc::new(config),
             build_version,
             assets: Arc::new(assets),
-        }
+        }))
+    }
+
+    /// This state with other built files' names, sharing everything else.
+    pub fn with_assets(&self, assets: crate::assets::Assets) -> Self {
+        AppState(Arc::new(Shared {
+            leptos_options: self.leptos_options.clone(),
+            db: self.db.clone(),
+            config: self.config.clone(),
+            build_version: self.build_version.clone(),
+            assets: Arc::new(assets),
+            verify_limiter: self.verify_limiter.clone(),
+        }))
     }
 
     /// The keys of the slips' tags; present once the server serves
@@ -60,5 +78,20 @@ impl AppState {
     pub fn from_context() -> Result<Self, AppError> {
         use_context::<AppState>()
             .ok_or_else(|| AppError::internal("AppState missing from the Leptos context"))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum's handlers take the Leptos options from the router's state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
     }
 }

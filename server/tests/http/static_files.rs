@@ -3,8 +3,6 @@
 //! the browser has, pages compressed on the fly, and the worker and the offline page
 //! naming this build's files.
 
-use std::sync::Arc;
-
 use axum::{
     body::Body,
     http::{Request, StatusCode},
@@ -72,10 +70,8 @@ async fn content_hashed_names_are_cached_for_a_year() {
         &app.state.leptos_options,
         "js: 1a2b\nwasm: 3c4d\ncss: 5e6f\n",
     );
-    app.state.assets = Arc::new(assets);
-    app.router = server::routes::router(app.state.clone())
-        .await
-        .expect("router");
+    app.state = app.state.with_assets(assets);
+    app.router = server::routes::router(app.state.clone());
     write_site(&app, "lixiao.5e6f.css");
     let css = get(&app, "/pkg/lixiao.5e6f.css", &[]).await;
     assert_eq!(css.status, StatusCode::OK);
