@@ -153,13 +153,7 @@ async fn run() -> ExitCode {
     let state = AppState::new(leptos_options, db.clone(), config);
     tracing::info!("Lixiao is listening on http://{}", state.config.listen_addr);
 
-    let router = match routes::router(state).await {
-        Ok(router) => router,
-        Err(error) => {
-            tracing::error!("cannot prepare the session store: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let router = routes::router(state);
     // Small answers leave at once: without TCP_NODELAY, Nagle's algorithm holds the
     // last segment of a response until the client's delayed ACK (tens of milliseconds).
     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {

@@ -22,11 +22,10 @@ use tracing::Level;
 use crate::{compress, pwa, security, sessions, sync};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
-/// Creates the session table if it is missing.
-pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
+pub fn router(state: AppState) -> Router {
     let https = !state.config.plain_http;
     let request_timeout = state.config.request_timeout;
-    let store = sessions::Store::new(&state.db).await?;
+    let store = sessions::Store::new(&state.db);
     sessions::spawn_clean_up(store.clone(), state.db.clone());
     let sessions = sessions::layer(store, https, state.config.session_idle);
     let clients = security::Clients {
@@ -143,7 +142,7 @@ pub async fn router(state: AppState) -> Result<Router, sqlx::Error> {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         );
-    Ok(sync_api.merge(pages))
+    sync_api.merge(pages)
 }
 
 /// The app's routes, generated once per process. Generating them renders the app; done

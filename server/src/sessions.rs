@@ -5,7 +5,10 @@
 
 use std::time::Duration;
 
-use app::db::Db;
+use app::{
+    auth::session::ACCOUNT_KEY,
+    db::{Db, sessions},
+};
 use async_trait::async_trait;
 use tower_sessions::{
     Expiry, SessionManagerLayer, SessionStore,
@@ -13,77 +16,121 @@ use tower_sessions::{
     session::{Id, Record},
     session_store::{self, ExpiredDeletion},
 };
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 pub const COOKIE_NAME: &str = "lixiao_session";
 
 /// How often expired session rows (and old guessing-limit rows) are deleted.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(5 * 60);
 
-/// The session store of the database the server runs on: one type for the layer,
-/// whichever backend `DATABASE_URL` chose.
+/// Sessions in the database the server runs on (`app::db::sessions`), loaded together
+/// with their account: the account's state is handed to the app inside the loaded
+/// session, under [`ACCOUNT_KEY`], and never written back.
 #[derive(Debug, Clone)]
-pub enum Store {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+pub struct Store {
+    db: Db,
 }
 
 impl Store {
-    /// The store in `db`, its table created if missing.
-    pub async fn new(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(match db {
-            Db::Sqlite(pool) => {
-                let store = SqliteStore::new(pool.clone());
-                store.migrate().await?;
-                Store::Sqlite(store)
-            }
-            Db::Postgres(pool) => {
-                let store = PostgresStore::new(pool.clone());
-                store.migrate().await?;
-                Store::Postgres(store)
-            }
-        })
+    pub fn new(db: &Db) -> Self {
+        Store { db: db.clone() }
     }
+}
+
+/// What a record's row holds: its login (for the join), its values as JSON without the
+/// account (read afresh with every load), and its expiry in Unix seconds.
+fn row_of(record: &Record) -> session_store::Result<(Option<&str>, String, i64)> {
+    let login = record
+        .data
+        .get(app::auth::session::LOGIN_KEY)
+        .and_then(|login| login.as_str());
+    let data = if record.data.contains_key(ACCOUNT_KEY) {
+        let mut data = record.data.clone();
+        data.remove(ACCOUNT_KEY);
+        serde_json::to_string(&data)
+    } else {
+        serde_json::to_string(&record.data)
+    }
+    .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+    Ok((login, data, record.expiry_date.unix_timestamp()))
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
 }
 
 #[async_trait]
 impl SessionStore for Store {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Store::Sqlite(store) => store.create(record).await,
-            Store::Postgres(store) => store.create(record).await,
+        let (login, data, expires_at) = row_of(record)?;
+        let login = login.map(str::to_owned);
+        // A new id for the (astronomically unlikely) one already taken.
+        while !sessions::create(
+            &self.db,
+            &sessions::key(&record.id.to_string()),
+            login.as_deref(),
+            &data,
+            expires_at,
+        )
+        .await
+        .map_err(backend)?
+        {
+            record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Store::Sqlite(store) => store.save(record).await,
-            Store::Postgres(store) => store.save(record).await,
-        }
+        let (login, data, expires_at) = row_of(record)?;
+        sessions::save(
+            &self.db,
+            &sessions::key(&record.id.to_string()),
+            login,
+            &data,
+            expires_at,
+        )
+        .await
+        .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        match self {
-            Store::Sqlite(store) => store.load(id).await,
-            Store::Postgres(store) => store.load(id).await,
+        let now = app::clock::unix_now();
+        let Some(loaded) = sessions::load(&self.db, &sessions::key(&id.to_string()), now)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let mut data: std::collections::HashMap<String, serde_json::Value> =
+            serde_json::from_str(&loaded.data)
+                .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        if let Some(account) = loaded.account {
+            let account = serde_json::to_value(account)
+                .map_err(|error| session_store::Error::Encode(error.to_string()))?;
+            data.insert(ACCOUNT_KEY.to_owned(), account);
         }
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(loaded.expires_at)
+            .map_err(|error| session_store::Error::Decode(error.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Store::Sqlite(store) => store.delete(id).await,
-            Store::Postgres(store) => store.delete(id).await,
-        }
+        sessions::delete(&self.db, &sessions::key(&id.to_string()))
+            .await
+            .map_err(backend)
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for Store {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Store::Sqlite(store) => store.delete_expired().await,
-            Store::Postgres(store) => store.delete_expired().await,
-        }
+        sessions::delete_expired(&self.db, app::clock::unix_now())
+            .await
+            .map(|_| ())
+            .map_err(backend)
     }
 }
 

@@ -28,9 +28,8 @@ const INSTANTS: [(&str, &str); 14] = [
     ("roster_imports", "heartbeat_at"),
 ];
 
-/// Tables that are not Lixiao's schema: the migrators' bookkeeping, and the session
-/// store's table (created by the store, in its own shape on each backend).
-const NOT_OURS: [&str; 3] = ["_sqlx_migrations", "tower_sessions", "session"];
+/// Tables that are not Lixiao's schema: the migrators' bookkeeping.
+const NOT_OURS: [&str; 1] = ["_sqlx_migrations"];
 
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Table {

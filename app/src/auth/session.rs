@@ -14,14 +14,19 @@ use tower_sessions::Session;
 use crate::{
     AppError,
     db::{
-        accounts,
+        accounts::{self, SessionState},
         audit::{self, Event, Who},
     },
     net::ClientInfo,
     state::AppState,
 };
 
-const LOGIN_KEY: &str = "login";
+/// The signed-in login (the session store keeps it in a column of its own too, to read
+/// the account with the session).
+pub const LOGIN_KEY: &str = "login";
+/// The account's state, as the session store read it together with the session: put
+/// there by the store on every load, never stored ([`SessionState`]).
+pub const ACCOUNT_KEY: &str = "account";
 /// The account's `session_generation` when the session was opened.
 const GENERATION_KEY: &str = "generation";
 const SIGNED_IN_AT_KEY: &str = "signed_in_at";
@@ -109,7 +114,16 @@ pub async fn signed_in_with(
     };
     let opened_at = get(SIGNED_IN_AT_KEY).await?.unwrap_or(0);
     let generation = get(GENERATION_KEY).await?;
-    let account = accounts::session_state(&state.db, &login).await?;
+    // Read with the session, in the same statement; a session opened in this very
+    // request has not been loaded from the store, so its account is read here.
+    let account = match session
+        .get::<SessionState>(ACCOUNT_KEY)
+        .await
+        .map_err(AppError::internal)?
+    {
+        Some(account) => Some(account),
+        None => accounts::session_state(&state.db, &login).await?,
+    };
     let now = crate::clock::unix_now();
     let valid = within_absolute_limit(opened_at, now, state.config.session_max)
         && account.as_ref().is_some_and(|account| {

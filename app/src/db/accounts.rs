@@ -14,7 +14,9 @@ pub struct Account {
     pub deactivated: bool,
 }
 
-/// What a session is checked against on every call.
+/// What a session is checked against on every call. Read with the session itself
+/// ([`super::sessions::load`]), and handed to the app inside the loaded session.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SessionState {
     pub role: String,
     /// Set for student accounts only.

@@ -77,6 +77,7 @@ mod instant;
 pub mod offices;
 pub mod postgres;
 pub mod roster;
+pub mod sessions;
 pub mod slips;
 pub mod snapshot;
 pub mod sqlite;

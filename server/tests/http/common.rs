@@ -63,7 +63,7 @@ impl TestApp {
             .site_root(dir.path().display().to_string())
             .build();
         let state = AppState::new(leptos_options, db, config);
-        let router = server::routes::router(state.clone()).await.expect("router");
+        let router = server::routes::router(state.clone());
         TestApp {
             router,
             state,
@@ -85,7 +85,7 @@ impl TestApp {
             other.state.db.clone(),
             (*self.state.config).clone(),
         );
-        let router = server::routes::router(state.clone()).await.expect("router");
+        let router = server::routes::router(state.clone());
         TestApp {
             router,
             state,
@@ -140,14 +140,6 @@ impl TestApp {
     pub async fn text(&self, sql: &str) -> Option<String> {
         with_pool!(&self.state.db, pool => sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(pool).await)
             .unwrap_or_else(|error| panic!("{sql}: {error}"))
-    }
-
-    /// The session table of the store the app runs on.
-    pub fn sessions_table(&self) -> &'static str {
-        match self.state.db {
-            app::db::Db::Sqlite(_) => "tower_sessions",
-            app::db::Db::Postgres(_) => "tower_sessions.session",
-        }
     }
 
     /// Signs in through the real login endpoint and returns the session cookie.

@@ -324,34 +324,63 @@ async fn page_views_do_not_write_the_session_every_time() {
     }
 }
 
+/// A session row is keyed by a digest of the cookie, so a copy of the database opens no
+/// session; it keeps the login and the session's own values, never the account's state,
+/// which is read afresh with the session on every request.
+#[tokio::test]
+async fn a_session_row_holds_no_usable_cookie_and_no_copy_of_the_account() {
+    // A 3-second idle limit: every use writes the session back (see `touch_interval`).
+    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SESSION_IDLE_SECS", "3")]).await;
+    let cookie = app.sign_in("2020100001", "061234").await;
+    let id = cookie.split('=').nth(1).expect("cookie value");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM sessions WHERE id = '{id}'"))
+            .await,
+        0,
+        "the cookie's value is not stored"
+    );
+    let key = app::db::sessions::key(id);
+    assert_eq!(
+        app.text(&format!("SELECT login FROM sessions WHERE id = '{key}'"))
+            .await
+            .as_deref(),
+        Some("2020100001")
+    );
+    // Loaded with its account, used a second later, written back: without the account.
+    pause(1.1).await;
+    let (status, rewritten) = use_session(&app, &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rewritten, "the short idle limit writes on every use");
+    let data = app
+        .text(&format!("SELECT data FROM sessions WHERE id = '{key}'"))
+        .await
+        .expect("row");
+    assert!(data.contains("seen_at"), "{data}");
+    assert!(!data.contains("session_generation"), "{data}");
+    // The account is read afresh with the session: once it is gone, so is the session.
+    app.exec("UPDATE accounts SET login = 'renamed' WHERE login = '2020100001'")
+        .await;
+    assert_eq!(use_session(&app, &cookie).await.0, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn expired_sessions_are_deleted_from_the_store() {
     let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SESSION_IDLE_SECS", "1")]).await;
     app.sign_in("2020100001", "061234").await;
     let live = app.sign_in("2020100002", "12002X").await;
-    let count = || async {
-        app.count(&format!("SELECT COUNT(*) FROM {}", app.sessions_table()))
-            .await
-    };
+    let count = || async { app.count("SELECT COUNT(*) FROM sessions").await };
     assert_eq!(count().await, 2);
     pause(2.5).await;
     // Keeps one of them alive...
-    let extend = format!(
-        "UPDATE {} SET expiry_date = $1 WHERE id = $2",
-        app.sessions_table()
-    );
-    with_pool!(&app.state.db, pool => { sqlx::query(&extend)
-        .bind(time::OffsetDateTime::now_utc() + time::Duration::minutes(5))
-        .bind(live.split('=').nth(1).expect("cookie value"))
+    let live_key = app::db::sessions::key(live.split('=').nth(1).expect("cookie value"));
+    with_pool!(&app.state.db, pool => { sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2")
+        .bind(app::clock::unix_now() + 300)
+        .bind(&live_key)
         .execute(pool)
         .await
         .expect("extend"); });
-    server::sessions::delete_expired(
-        &server::sessions::Store::new(&app.state.db)
-            .await
-            .expect("store"),
-    )
-    .await
-    .expect("clean-up");
+    server::sessions::delete_expired(&server::sessions::Store::new(&app.state.db))
+        .await
+        .expect("clean-up");
     assert_eq!(count().await, 1, "only the live session is left");
 }

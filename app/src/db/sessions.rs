@@ -1,0 +1,177 @@
+//! The session store's rows (the server's `sessions::Store` is the layer's side).
+//!
+//! A session is read together with the account it belongs to, in one statement: every
+//! signed-in request needs both, and on departure day a statement is what a page costs
+//! (a hop to SQLite's connection thread and back, or a round trip to PostgreSQL).
+//!
+//! Rows are keyed by the SHA-256 of the cookie's value, so a copy of the database holds
+//! no session anyone could use. `login` repeats the session's own `login` value for the
+//! join; `data` is the session's values as a JSON object; `expires_at` (Unix seconds) is
+//! the idle limit, pushed out whenever the session is written.
+
+use sha2::{Digest, Sha256};
+
+use super::{Db, accounts::SessionState};
+
+/// What a live session holds: its values (a JSON object), when it expires (Unix
+/// seconds), and its account as it is now (`None`: no login, or no such account).
+pub struct Loaded {
+    pub data: String,
+    pub expires_at: i64,
+    pub account: Option<SessionState>,
+}
+
+/// The row key of the session whose cookie holds `id`.
+pub fn key(id: &str) -> String {
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The session `key` unless it expired by `now`, with its account.
+pub async fn load(db: &Db, key: &str, now: i64) -> Result<Option<Loaded>, sqlx::Error> {
+    on_backend!(db, load(key, now))
+}
+
+/// Stores a new session; `false` when `key` is taken (the caller draws another id).
+pub async fn create(
+    db: &Db,
+    key: &str,
+    login: Option<&str>,
+    data: &str,
+    expires_at: i64,
+) -> Result<bool, sqlx::Error> {
+    on_backend!(db, create(key, login, data, expires_at))
+}
+
+/// Writes the session `key`, created if it is not there.
+pub async fn save(
+    db: &Db,
+    key: &str,
+    login: Option<&str>,
+    data: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    on_backend!(db, save(key, login, data, expires_at))
+}
+
+pub async fn delete(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    on_backend!(db, delete(key))
+}
+
+/// Deletes the sessions that expired by `now` (the store refuses to load them anyway).
+pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    on_backend!(db, delete_expired(now))
+}
+
+for_each_backend! {
+    pub(crate) async fn load(
+        pool: &Pool,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<Loaded>, sqlx::Error> {
+        type Row = (
+            String,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<bool>,
+            Option<i64>,
+            Option<bool>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT x.data, x.expires_at, a.role, a.student_number, a.must_change_password,
+                    a.session_generation, s.deactivated_at IS NOT NULL, coalesce(s.name, a.login)
+             FROM sessions x
+             LEFT JOIN accounts a ON a.login = x.login
+             LEFT JOIN students s ON s.student_number = a.student_number
+             WHERE x.id = $1 AND x.expires_at > $2",
+        )
+        .bind(key)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?;
+        Ok(row.map(
+            |(data, expires_at, role, student_number, must_change, generation, deactivated, name)| {
+                // Every account column is NOT NULL: a role means the join found the account.
+                let account = match (role, must_change, generation, deactivated, name) {
+                    (
+                        Some(role),
+                        Some(must_change_password),
+                        Some(session_generation),
+                        Some(deactivated),
+                        Some(display_name),
+                    ) => Some(SessionState {
+                        role,
+                        student_number,
+                        must_change_password,
+                        session_generation,
+                        deactivated,
+                        display_name,
+                    }),
+                    _ => None,
+                };
+                Loaded { data, expires_at, account }
+            },
+        ))
+    }
+
+    pub(crate) async fn create(
+        pool: &Pool,
+        key: &str,
+        login: Option<&str>,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO sessions (id, login, data, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(key)
+        .bind(login)
+        .bind(data)
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(crate) async fn save(
+        pool: &Pool,
+        key: &str,
+        login: Option<&str>,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (id, login, data, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE
+             SET login = excluded.login, data = excluded.data, expires_at = excluded.expires_at",
+        )
+        .bind(key)
+        .bind(login)
+        .bind(data)
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete(pool: &Pool, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(key)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_expired(pool: &Pool, now: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected())
+    }
+}
