@@ -29,6 +29,24 @@ pub struct SessionState {
     pub display_name: String,
 }
 
+/// [`SessionState`]'s columns as a statement reads them, in its order.
+pub(crate) type SessionColumns = (String, Option<String>, bool, i64, bool, String);
+
+impl From<SessionColumns> for SessionState {
+    fn from(
+        (role, student_number, must_change_password, session_generation, deactivated, display_name): SessionColumns,
+    ) -> Self {
+        SessionState {
+            role,
+            student_number,
+            must_change_password,
+            session_generation,
+            deactivated,
+            display_name,
+        }
+    }
+}
+
 pub async fn find(db: &Db, login: &str) -> Result<Option<Account>, sqlx::Error> {
     on_backend!(db, find(login))
 }
@@ -144,7 +162,7 @@ for_each_backend! {
         login: &str,
     ) -> Result<Option<SessionState>, sqlx::Error> {
         // One round trip for everything a page needs to know of the account.
-        let row: Option<(String, Option<String>, bool, i64, bool, String)> = sqlx::query_as(
+        let row: Option<SessionColumns> = sqlx::query_as(
             "SELECT a.role, a.student_number, a.must_change_password, a.session_generation,
                     s.deactivated_at IS NOT NULL, coalesce(s.name, a.login)
              FROM accounts a LEFT JOIN students s ON s.student_number = a.student_number
@@ -153,18 +171,7 @@ for_each_backend! {
         .bind(login)
         .fetch_optional(pool)
         .await?;
-        Ok(row.map(
-            |(role, student_number, must_change_password, session_generation, deactivated, display_name)| {
-                SessionState {
-                    role,
-                    student_number,
-                    must_change_password,
-                    session_generation,
-                    deactivated,
-                    display_name,
-                }
-            },
-        ))
+        Ok(row.map(SessionState::from))
     }
 
     pub(crate) async fn change_password(

@@ -95,22 +95,11 @@ for_each_backend! {
         .await?;
         Ok(row.map(
             |(data, expires_at, role, student_number, must_change, generation, deactivated, name)| {
-                // Every account column is NOT NULL: a role means the join found the account.
+                // Every account column is NOT NULL: all present means the join found it.
                 let account = match (role, must_change, generation, deactivated, name) {
-                    (
-                        Some(role),
-                        Some(must_change_password),
-                        Some(session_generation),
-                        Some(deactivated),
-                        Some(display_name),
-                    ) => Some(SessionState {
-                        role,
-                        student_number,
-                        must_change_password,
-                        session_generation,
-                        deactivated,
-                        display_name,
-                    }),
+                    (Some(role), Some(must_change), Some(generation), Some(deactivated), Some(name)) => {
+                        Some(SessionState::from((role, student_number, must_change, generation, deactivated, name)))
+                    }
                     _ => None,
                 };
                 Loaded { data, expires_at, account }
