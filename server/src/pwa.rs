@@ -61,6 +61,10 @@ pub async fn version(State(state): State<AppState>) -> Response {
 /// without the key was served to nobody: the worker then forgets every saved page.
 pub async fn tag_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let session = request.extensions().get::<Session>().cloned();
+    let memo = request
+        .extensions()
+        .get::<app::auth::session::SignedInMemo>()
+        .cloned();
     let mut response = next.run(request).await;
     let is_page = response
         .headers()
@@ -73,8 +77,16 @@ pub async fn tag_pages(State(state): State<AppState>, request: Request, next: Ne
     if let Ok(version) = HeaderValue::from_str(&state.build_version) {
         response.headers_mut().insert("x-lixiao-version", version);
     }
-    if let Some(session) = session
-        && let Some(login) = app::auth::session::login_of(&session).await
+    // Whom the page was rendered for: its answer of who is signed in, or else (a page
+    // that did not ask, or a request that signed in or out) the session's login.
+    let login = match memo.and_then(|memo| memo.answered_login()) {
+        Some(login) => login,
+        None => match session {
+            Some(session) => app::auth::session::login_of(&session).await,
+            None => None,
+        },
+    };
+    if let Some(login) = login
         && let Ok(key) = HeaderValue::from_str(&app::pwa::page_cache_key(&login))
     {
         response.headers_mut().insert("x-lixiao-cache-key", key);

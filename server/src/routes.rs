@@ -38,8 +38,8 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || {
             provide_context(state.clone());
-            // Fresh for each request: who is signed in is worked out once per request.
-            provide_context(app::auth::session::SignedInMemo::default());
+            // Who is signed in is worked out once per request (`attach_memo`).
+            provide_context(app::auth::session::request_memo().unwrap_or_default());
         }
     };
     let pages = {
@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     // that order.
     let pages = app
         .layer(from_fn_with_state(state_for_tags, pwa::tag_pages))
+        .layer(from_fn(app::auth::session::attach_memo))
         .layer(sessions)
         .layer(from_fn(security::refuse_cross_site))
         .layer(from_fn(security::limit_body))

@@ -17,7 +17,7 @@ use tower_sessions::{
     session_store::{self, ExpiredDeletion},
 };
 
-pub const COOKIE_NAME: &str = "lixiao_session";
+pub use app::auth::session::COOKIE_NAME;
 
 /// How often expired session rows (and old guessing-limit rows) are deleted.
 const CLEAN_UP_EVERY: Duration = Duration::from_secs(5 * 60);

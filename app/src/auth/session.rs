@@ -21,6 +21,8 @@ use crate::{
     state::AppState,
 };
 
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "lixiao_session";
 /// The signed-in login (the session store keeps it in a column of its own too, to read
 /// the account with the session).
 pub const LOGIN_KEY: &str = "login";
@@ -46,23 +48,76 @@ pub struct SignedIn {
 
 /// This request's answer of [`signed_in`], worked out once: a page asks for it for its
 /// header and again for its content (at the same time, from two resources), and each
-/// answer costs database round trips. Provided fresh for every request (see the server's
-/// router); signing in or out in the request starts it afresh.
+/// answer costs a database statement. Made fresh for every request by [`attach_memo`],
+/// which puts it in the request's extensions (the pages' context and the PWA's page tags
+/// read it there); signing in or out in the request starts it afresh.
 #[derive(Clone, Default)]
-pub struct SignedInMemo(
-    std::sync::Arc<std::sync::Mutex<std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>>>>,
-);
+pub struct SignedInMemo(std::sync::Arc<std::sync::Mutex<Memo>>);
+
+#[derive(Default)]
+struct Memo {
+    answer: std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>>,
+    /// Signed in or out during this request: the cookie it came with is stale, and the
+    /// session object (in memory) is the truth.
+    changed: bool,
+    /// The clearance page of the signed-in student, read with the session on the
+    /// clearance routes ([`PAGE_WITH_SESSION`]), for [`take_clearance_page`].
+    page: Option<(String, crate::db::clearance::StudentPage)>,
+}
+
+/// The routes whose one need is the signed-in student's clearance page: the page and
+/// its server function read it in the session's own statement.
+const PAGE_WITH_SESSION: [&str; 2] = ["/clearance", "/api/clearance"];
 
 impl SignedInMemo {
-    fn cell(&self) -> std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>> {
-        self.0.lock().map(|cell| cell.clone()).unwrap_or_default()
+    fn answer(
+        &self,
+    ) -> (
+        std::sync::Arc<tokio::sync::OnceCell<Option<SignedIn>>>,
+        bool,
+    ) {
+        self.0
+            .lock()
+            .map(|memo| (memo.answer.clone(), memo.changed))
+            .unwrap_or_default()
     }
 
     fn reset(&self) {
-        if let Ok(mut cell) = self.0.lock() {
-            *cell = Default::default();
+        if let Ok(mut memo) = self.0.lock() {
+            *memo = Memo {
+                changed: true,
+                ..Memo::default()
+            };
         }
     }
+
+    /// The login this request was answered for, once [`signed_in`] has answered
+    /// (`Some(None)`: nobody is signed in); `None` if it was not asked, or the session
+    /// changed during the request.
+    pub fn answered_login(&self) -> Option<Option<String>> {
+        let memo = self.0.lock().ok()?;
+        if memo.changed {
+            return None;
+        }
+        memo.answer
+            .get()
+            .map(|answer| answer.as_ref().map(|signed_in| signed_in.login.clone()))
+    }
+}
+
+/// Gives every request its own [`SignedInMemo`] (a middleware, inside the session layer).
+pub async fn attach_memo(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(SignedInMemo::default());
+    next.run(request).await
+}
+
+/// This request's memo, from the request the page or server function serves.
+pub fn request_memo() -> Option<SignedInMemo> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SignedInMemo>().cloned())
 }
 
 fn forget_signed_in() {
@@ -90,13 +145,148 @@ pub async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, AppError> {
     let Some(memo) = leptos::prelude::use_context::<SignedInMemo>() else {
         return signed_in_with(state, current_session().await?).await;
     };
-    let cell = memo.cell();
-    cell.get_or_try_init(|| async { signed_in_with(state, current_session().await?).await })
+    let (answer, changed) = memo.answer();
+    answer
+        .get_or_try_init(|| async {
+            if changed {
+                return signed_in_with(state, current_session().await?).await;
+            }
+            let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
+                return signed_in_with(state, current_session().await?).await;
+            };
+            let cookie = cookie_value(&parts.headers);
+            signed_in_by_cookie(state, &memo, parts.uri.path(), cookie, current_session).await
+        })
         .await
         .cloned()
 }
 
-/// [`signed_in`] for a plain axum handler, which has the session from its extractor.
+/// The clearance page [`signed_in`] read with the session for `student_number`, once.
+pub fn take_clearance_page(student_number: &str) -> Option<crate::db::clearance::StudentPage> {
+    let memo = leptos::prelude::use_context::<SignedInMemo>()?;
+    let mut memo = memo.0.lock().ok()?;
+    match memo.page.take() {
+        Some((student, page)) if student == student_number => Some(page),
+        _ => None,
+    }
+}
+
+/// [`signed_in`] from the session row the request's cookie names, read with its
+/// account in one statement (and on [`PAGE_WITH_SESSION`] with the student's page too),
+/// rather than through the session layer's store and a second statement. `session`
+/// gives the session object, for the writes [`check`] may make.
+async fn signed_in_by_cookie<F, Fut>(
+    state: &AppState,
+    memo: &SignedInMemo,
+    path: &str,
+    cookie: Option<&str>,
+    session: F,
+) -> Result<Option<SignedIn>, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Session, AppError>>,
+{
+    let Some(id) = cookie else {
+        return Ok(None);
+    };
+    let key = crate::db::sessions::key(id);
+    let now = crate::clock::unix_now();
+    let (loaded, page) = if PAGE_WITH_SESSION.contains(&path) {
+        match crate::db::sessions::load_with_page(&state.db, &key, now).await? {
+            Some((loaded, page)) => (loaded, page),
+            None => return Ok(None),
+        }
+    } else {
+        match crate::db::sessions::load(&state.db, &key, now).await? {
+            Some(loaded) => (loaded, None),
+            None => return Ok(None),
+        }
+    };
+    let values: std::collections::HashMap<String, serde_json::Value> =
+        serde_json::from_str(&loaded.data).map_err(AppError::internal)?;
+    let number = |key: &str| values.get(key).and_then(serde_json::Value::as_i64);
+    let Some(login) = values.get(LOGIN_KEY).and_then(serde_json::Value::as_str) else {
+        return Ok(None);
+    };
+    let stored = Stored {
+        login: login.to_owned(),
+        opened_at: number(SIGNED_IN_AT_KEY).unwrap_or(0),
+        generation: number(GENERATION_KEY),
+        seen_at: number(SEEN_AT_KEY),
+    };
+    let signed_in = check(state, stored, loaded.account, session).await?;
+    if let (Some(signed_in), Some(page)) = (&signed_in, page)
+        && let Some(number) = &signed_in.student_number
+        && let Ok(mut memo) = memo.0.lock()
+    {
+        memo.page = Some((number.clone(), page));
+    }
+    Ok(signed_in)
+}
+
+/// The session cookie's value in `headers`, if the request has one.
+fn cookie_value(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == COOKIE_NAME).then_some(value)
+        })
+}
+
+/// What a session stores of its sign-in.
+struct Stored {
+    login: String,
+    opened_at: i64,
+    generation: Option<i64>,
+    seen_at: Option<i64>,
+}
+
+/// Whether the session `stored` with `account` is still valid: within the absolute
+/// limit, for the account's current password, of an account still there and active.
+/// An invalid session is ended; a valid one marked as used now and then. `session`
+/// gives the session object for those writes (only then).
+async fn check<F, Fut>(
+    state: &AppState,
+    stored: Stored,
+    account: Option<SessionState>,
+    session: F,
+) -> Result<Option<SignedIn>, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Session, AppError>>,
+{
+    let now = crate::clock::unix_now();
+    let valid = within_absolute_limit(stored.opened_at, now, state.config.session_max)
+        && account.as_ref().is_some_and(|account| {
+            Some(account.session_generation) == stored.generation && !account.deactivated
+        });
+    if !valid {
+        session().await?.flush().await.map_err(AppError::internal)?;
+        return Ok(None);
+    }
+    let seen_at = stored.seen_at.unwrap_or(stored.opened_at);
+    if needs_touch(seen_at, now, state.config.session_idle) {
+        session()
+            .await?
+            .insert(SEEN_AT_KEY, now)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    Ok(account.map(|account| SignedIn {
+        login: stored.login,
+        role: account.role,
+        student_number: account.student_number,
+        must_change_password: account.must_change_password,
+        display_name: account.display_name,
+    }))
+}
+
+/// [`signed_in`] for a plain axum handler, which has the session from its extractor
+/// (and for a request that signed in or out: its session object is the truth).
 pub async fn signed_in_with(
     state: &AppState,
     session: Session,
@@ -112,8 +302,12 @@ pub async fn signed_in_with(
     else {
         return Ok(None);
     };
-    let opened_at = get(SIGNED_IN_AT_KEY).await?.unwrap_or(0);
-    let generation = get(GENERATION_KEY).await?;
+    let stored = Stored {
+        login: login.clone(),
+        opened_at: get(SIGNED_IN_AT_KEY).await?.unwrap_or(0),
+        generation: get(GENERATION_KEY).await?,
+        seen_at: get(SEEN_AT_KEY).await?,
+    };
     // Read with the session, in the same statement; a session opened in this very
     // request has not been loaded from the store, so its account is read here.
     let account = match session
@@ -124,29 +318,7 @@ pub async fn signed_in_with(
         Some(account) => Some(account),
         None => accounts::session_state(&state.db, &login).await?,
     };
-    let now = crate::clock::unix_now();
-    let valid = within_absolute_limit(opened_at, now, state.config.session_max)
-        && account.as_ref().is_some_and(|account| {
-            Some(account.session_generation) == generation && !account.deactivated
-        });
-    if !valid {
-        session.flush().await.map_err(AppError::internal)?;
-        return Ok(None);
-    }
-    let seen_at = get(SEEN_AT_KEY).await?.unwrap_or(opened_at);
-    if needs_touch(seen_at, now, state.config.session_idle) {
-        session
-            .insert(SEEN_AT_KEY, now)
-            .await
-            .map_err(AppError::internal)?;
-    }
-    Ok(account.map(|account| SignedIn {
-        login,
-        role: account.role,
-        student_number: account.student_number,
-        must_change_password: account.must_change_password,
-        display_name: account.display_name,
-    }))
+    check(state, stored, account, || async { Ok(session) }).await
 }
 
 /// The signed-in student's number. Anonymous: 401; initial password not yet changed,
@@ -339,6 +511,31 @@ mod tests {
             !within_absolute_limit(opened, opened - 60, limit),
             "a session from the future is refused"
         );
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others_by_its_exact_name() {
+        let headers = |values: &[&str]| {
+            let mut headers = http::HeaderMap::new();
+            for value in values {
+                headers.append(
+                    http::header::COOKIE,
+                    http::HeaderValue::from_str(value).expect("ascii"),
+                );
+            }
+            headers
+        };
+        assert_eq!(
+            cookie_value(&headers(&["theme=dark; lixiao_session=abc; lang=zh"])),
+            Some("abc")
+        );
+        assert_eq!(
+            cookie_value(&headers(&["lixiao_session_old=x", "lixiao_session=abc"])),
+            Some("abc"),
+            "a cookie whose name only starts with ours is not ours"
+        );
+        assert_eq!(cookie_value(&headers(&["xlixiao_session=abc"])), None);
+        assert_eq!(cookie_value(&headers(&[])), None);
     }
 
     #[test]

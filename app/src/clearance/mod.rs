@@ -41,10 +41,13 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
         async {
             let state = AppState::from_context()?;
             let number = session::require_student(&state).await?;
-            // One round trip for the whole page.
-            let page = clearance::load_page(&state.db, &number)
-                .await?
-                .ok_or(AppError::NotFound)?;
+            // Read with the session (one statement for the whole page), or else here.
+            let page = match session::take_clearance_page(&number) {
+                Some(page) => page,
+                None => clearance::load_page(&state.db, &number)
+                    .await?
+                    .ok_or(AppError::NotFound)?,
+            };
             Ok(ClearanceView {
                 facts: page.facts,
                 submitted: page.departures.submitted,

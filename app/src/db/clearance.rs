@@ -215,18 +215,11 @@ for_each_backend! {
     ) -> Result<Option<StudentPage>, sqlx::Error> {
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| page_sql(dialect::json_rows));
-        let row: Option<StudentPageRow> = sqlx::query_as(sql)
+        let row = sqlx::query(sql)
             .bind(student_number)
             .fetch_optional(pool)
             .await?;
-        row.map(|row| {
-            Ok(StudentPage {
-                facts: row.facts.into_facts()?,
-                departures: departure_state(&row.departure)?,
-                history: history_entries(&row.history)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(student_page).transpose()
     }
 
     /// The student's active departure.
@@ -483,10 +476,10 @@ for_each_backend! {
 
 /// `json_rows(columns, from)`: the dialect's SQL for a JSON array (as text) of one JSON
 /// array of `columns` per row `from` yields, in no particular order: the reader sorts.
-type JsonRows = fn(&str, &str) -> String;
+pub(crate) type JsonRows = fn(&str, &str) -> String;
 
-/// The statement of [`load_facts`], with `more` columns after the facts'.
-fn facts_sql(json_rows: JsonRows, more: &str) -> String {
+/// The facts' columns (after `SELECT`), from the student `s` and [`FACTS_JOINS`].
+fn facts_columns(json_rows: JsonRows) -> String {
     let arrears = json_rows(
         "a.student_number, a.academic_year, a.item, a.amount_fen, a.charge_id, a.id",
         "finance_arrears a WHERE a.student_number = s.student_number",
@@ -501,32 +494,83 @@ fn facts_sql(json_rows: JsonRows, more: &str) -> String {
         "office_states o WHERE o.student_number = s.student_number",
     );
     format!(
-        "SELECT s.name, s.student_number, s.gender, s.grade, s.college, s.major,
-                s.enrolled_on, s.departure_category, s.applied_on,
-                l.student_number IS NOT NULL AS has_library, l.books_out, l.fines_fen,
-                l.violations, l.card_cancelled_at IS NOT NULL AS card_cancelled,
-                l.thesis_status AS library_thesis,
-                a.thesis_status AS archives_thesis,
-                h.student_number IS NOT NULL AS has_housing, h.campus, h.building, h.room,
-                h.checked_out_on, h.checked_out_by,
-                {arrears} AS arrears, {states} AS states {more}
-         FROM students s
-         LEFT JOIN library_records l ON l.student_number = s.student_number
-         LEFT JOIN archives_records a ON a.student_number = s.student_number
-         LEFT JOIN housing_records h ON h.student_number = s.student_number
-         WHERE s.student_number = $1"
+        "s.name, s.student_number, s.gender, s.grade, s.college, s.major,
+         s.enrolled_on, s.departure_category, s.applied_on,
+         l.student_number IS NOT NULL AS has_library, l.books_out, l.fines_fen,
+         l.violations, l.card_cancelled_at IS NOT NULL AS card_cancelled,
+         l.thesis_status AS library_thesis,
+         a.thesis_status AS archives_thesis,
+         h.student_number IS NOT NULL AS has_housing, h.campus, h.building, h.room,
+         h.checked_out_on, h.checked_out_by,
+         {arrears} AS arrears, {states} AS states"
     )
+}
+
+/// The offices' rows of the student `s`, for [`facts_columns`].
+const FACTS_JOINS: &str = "LEFT JOIN library_records l ON l.student_number = s.student_number
+     LEFT JOIN archives_records a ON a.student_number = s.student_number
+     LEFT JOIN housing_records h ON h.student_number = s.student_number";
+
+/// The statement of [`load_facts`], with `more` columns after the facts'.
+fn facts_sql(json_rows: JsonRows, more: &str) -> String {
+    format!(
+        "SELECT {} {more} FROM students s {FACTS_JOINS} WHERE s.student_number = $1",
+        facts_columns(json_rows)
+    )
+}
+
+/// The columns of the student's own page (after `SELECT`): the facts, the departure
+/// and the history, from the student `s` and [`FACTS_JOINS`].
+fn page_columns(json_rows: JsonRows) -> String {
+    format!(
+        "{}, {} AS departure, {} AS history",
+        facts_columns(json_rows),
+        departure_json(json_rows),
+        history_json(json_rows)
+    )
+}
+
+/// [`sessions::load_with_page`](super::sessions::load_with_page)'s statement: the
+/// session `$1` unless expired at `$2`, its account, and the page of the account's
+/// student (`has_student`), joined in one statement.
+pub(crate) fn session_page_sql(json_rows: JsonRows) -> String {
+    format!(
+        "SELECT x.data AS session_data, x.expires_at AS session_expires_at,
+                acct.role AS account_role, acct.student_number AS account_student,
+                acct.must_change_password AS account_must_change,
+                acct.session_generation AS account_generation,
+                s.deactivated_at IS NOT NULL AS account_deactivated,
+                coalesce(s.name, acct.login) AS account_name,
+                s.student_number IS NOT NULL AS has_student,
+                {}
+         FROM sessions x
+         LEFT JOIN accounts acct ON acct.login = x.login
+         LEFT JOIN students s ON s.student_number = acct.student_number
+         {FACTS_JOINS}
+         WHERE x.id = $1 AND x.expires_at > $2",
+        page_columns(json_rows)
+    )
+}
+
+/// The student's page from a row holding [`page_columns`].
+pub(crate) fn student_page<'r, R>(row: &'r R) -> Result<StudentPage, sqlx::Error>
+where
+    R: sqlx::Row,
+    StudentPageRow: sqlx::FromRow<'r, R>,
+{
+    let row = <StudentPageRow as sqlx::FromRow<'r, R>>::from_row(row)?;
+    Ok(StudentPage {
+        facts: row.facts.into_facts()?,
+        departures: departure_state(&row.departure)?,
+        history: history_entries(&row.history)?,
+    })
 }
 
 /// The statement of [`load_page`]: the facts, the departure and the history.
 fn page_sql(json_rows: JsonRows) -> String {
-    facts_sql(
-        json_rows,
-        &format!(
-            ", {} AS departure, {} AS history",
-            departure_json(json_rows),
-            history_json(json_rows)
-        ),
+    format!(
+        "SELECT {} FROM students s {FACTS_JOINS} WHERE s.student_number = $1",
+        page_columns(json_rows)
     )
 }
 
@@ -659,7 +703,7 @@ struct PageRow {
 
 /// [`load_page`]'s row: the facts, the departure and the history.
 #[derive(sqlx::FromRow)]
-struct StudentPageRow {
+pub(crate) struct StudentPageRow {
     #[sqlx(flatten)]
     facts: FactsRow,
     departure: String,
@@ -669,7 +713,7 @@ struct StudentPageRow {
 /// The student and the library, archives and housing rows of [`load_facts`], joined,
 /// with the arrears and standings as JSON.
 #[derive(sqlx::FromRow)]
-struct FactsRow {
+pub(crate) struct FactsRow {
     name: String,
     student_number: String,
     gender: String,
@@ -814,33 +858,39 @@ mod tests {
         let Db::Sqlite(pool) = crate::db::open(&url).await.expect("opens") else {
             unreachable!("a sqlite:// URL opens SQLite")
         };
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
-            "EXPLAIN QUERY PLAN {}",
-            page_sql(crate::db::sqlite::json_rows)
-        ))
-        .bind("2020100001")
-        .fetch_all(&pool)
-        .await
-        .expect("plan");
-        let details: Vec<&str> = plan
-            .iter()
-            .map(|(_, _, _, detail)| detail.as_str())
-            .collect();
-        let scans: Vec<&&str> = details
-            .iter()
-            .filter(|detail| detail.starts_with("SCAN "))
-            .collect();
-        assert!(
-            scans.is_empty(),
-            "tables scanned: {scans:?} in {details:#?}"
-        );
-        assert!(
-            details
+        // The page alone, and with the session and account that ask for it: 7 tables by
+        // the student, and the session and the account by their keys.
+        for (sql, searches) in [
+            (page_sql(crate::db::sqlite::json_rows), 7),
+            (session_page_sql(crate::db::sqlite::json_rows), 9),
+        ] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind("2020100001")
+                    .bind(0_i64)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("plan");
+            let details: Vec<&str> = plan
                 .iter()
-                .filter(|detail| detail.starts_with("SEARCH "))
-                .count()
-                >= 7,
-            "{details:#?}"
-        );
+                .map(|(_, _, _, detail)| detail.as_str())
+                .collect();
+            let scans: Vec<&&str> = details
+                .iter()
+                .filter(|detail| detail.starts_with("SCAN "))
+                .collect();
+            assert!(
+                scans.is_empty(),
+                "tables scanned: {scans:?} in {details:#?}"
+            );
+            assert!(
+                details
+                    .iter()
+                    .filter(|detail| detail.starts_with("SEARCH "))
+                    .count()
+                    >= searches,
+                "{details:#?}"
+            );
+        }
     }
 }

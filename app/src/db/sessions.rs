@@ -11,7 +11,11 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Db, accounts::SessionState};
+use super::{
+    Db,
+    accounts::SessionState,
+    clearance::{StudentPage, session_page_sql, student_page},
+};
 
 /// What a live session holds: its values (a JSON object), when it expires (Unix
 /// seconds), and its account as it is now (`None`: no login, or no such account).
@@ -32,6 +36,17 @@ pub fn key(id: &str) -> String {
 /// The session `key` unless it expired by `now`, with its account.
 pub async fn load(db: &Db, key: &str, now: i64) -> Result<Option<Loaded>, sqlx::Error> {
     on_backend!(db, load(key, now))
+}
+
+/// [`load`], and in the same statement the clearance page of the session's student
+/// (`None` for staff, or for a student the roster no longer has): the student's own
+/// page costs one statement, not two.
+pub async fn load_with_page(
+    db: &Db,
+    key: &str,
+    now: i64,
+) -> Result<Option<(Loaded, Option<StudentPage>)>, sqlx::Error> {
+    on_backend!(db, load_with_page(key, now))
 }
 
 /// Stores a new session; `false` when `key` is taken (the caller draws another id).
@@ -95,16 +110,41 @@ for_each_backend! {
         .await?;
         Ok(row.map(
             |(data, expires_at, role, student_number, must_change, generation, deactivated, name)| {
-                // Every account column is NOT NULL: all present means the join found it.
-                let account = match (role, must_change, generation, deactivated, name) {
-                    (Some(role), Some(must_change), Some(generation), Some(deactivated), Some(name)) => {
-                        Some(SessionState::from((role, student_number, must_change, generation, deactivated, name)))
-                    }
-                    _ => None,
-                };
+                let account = account((role, student_number, must_change, generation, deactivated, name));
                 Loaded { data, expires_at, account }
             },
         ))
+    }
+
+    pub(crate) async fn load_with_page(
+        pool: &Pool,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<(Loaded, Option<StudentPage>)>, sqlx::Error> {
+        use sqlx::Row as _;
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| session_page_sql(dialect::json_rows));
+        let Some(row) = sqlx::query(sql).bind(key).bind(now).fetch_optional(pool).await? else {
+            return Ok(None);
+        };
+        let loaded = Loaded {
+            data: row.try_get("session_data")?,
+            expires_at: row.try_get("session_expires_at")?,
+            account: account((
+                row.try_get("account_role")?,
+                row.try_get("account_student")?,
+                row.try_get("account_must_change")?,
+                row.try_get("account_generation")?,
+                row.try_get("account_deactivated")?,
+                row.try_get("account_name")?,
+            )),
+        };
+        let page = if row.try_get("has_student")? {
+            Some(student_page(&row)?)
+        } else {
+            None
+        };
+        Ok(Some((loaded, page)))
     }
 
     pub(crate) async fn create(
@@ -163,4 +203,27 @@ for_each_backend! {
             .await?
             .rows_affected())
     }
+}
+
+/// The account from a session's outer join: every account column is NOT NULL, so all
+/// of them present means the join found it.
+#[allow(clippy::type_complexity)]
+fn account(
+    (role, student_number, must_change, generation, deactivated, name): (
+        Option<String>,
+        Option<String>,
+        Option<bool>,
+        Option<i64>,
+        Option<bool>,
+        Option<String>,
+    ),
+) -> Option<SessionState> {
+    Some(SessionState::from((
+        role?,
+        student_number,
+        must_change?,
+        generation?,
+        deactivated?,
+        name?,
+    )))
 }
