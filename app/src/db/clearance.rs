@@ -535,19 +535,13 @@ fn page_columns(json_rows: JsonRows) -> String {
 /// student (`has_student`), joined in one statement.
 pub(crate) fn session_page_sql(json_rows: JsonRows) -> String {
     format!(
-        "SELECT x.data AS session_data, x.expires_at AS session_expires_at,
-                acct.role AS account_role, acct.student_number AS account_student,
-                acct.must_change_password AS account_must_change,
-                acct.session_generation AS account_generation,
-                s.deactivated_at IS NOT NULL AS account_deactivated,
-                coalesce(s.name, acct.login) AS account_name,
-                s.student_number IS NOT NULL AS has_student,
-                {}
+        "SELECT {}, s.student_number IS NOT NULL AS has_student, {}
          FROM sessions x
          LEFT JOIN accounts acct ON acct.login = x.login
          LEFT JOIN students s ON s.student_number = acct.student_number
          {FACTS_JOINS}
          WHERE x.id = $1 AND x.expires_at > $2",
+        super::sessions::SESSION_COLUMNS,
         page_columns(json_rows)
     )
 }

@@ -86,34 +86,22 @@ for_each_backend! {
         key: &str,
         now: i64,
     ) -> Result<Option<Loaded>, sqlx::Error> {
-        type Row = (
-            String,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<bool>,
-            Option<i64>,
-            Option<bool>,
-            Option<String>,
-        );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT x.data, x.expires_at, a.role, a.student_number, a.must_change_password,
-                    a.session_generation, s.deactivated_at IS NOT NULL, coalesce(s.name, a.login)
-             FROM sessions x
-             LEFT JOIN accounts a ON a.login = x.login
-             LEFT JOIN students s ON s.student_number = a.student_number
-             WHERE x.id = $1 AND x.expires_at > $2",
-        )
-        .bind(key)
-        .bind(now)
-        .fetch_optional(pool)
-        .await?;
-        Ok(row.map(
-            |(data, expires_at, role, student_number, must_change, generation, deactivated, name)| {
-                let account = account((role, student_number, must_change, generation, deactivated, name));
-                Loaded { data, expires_at, account }
-            },
-        ))
+        static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!(
+                "SELECT {SESSION_COLUMNS}
+                 FROM sessions x
+                 LEFT JOIN accounts acct ON acct.login = x.login
+                 LEFT JOIN students s ON s.student_number = acct.student_number
+                 WHERE x.id = $1 AND x.expires_at > $2"
+            )
+        });
+        let row: Option<SessionRow> = sqlx::query_as(sql)
+            .bind(key)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+        Ok(row.map(SessionRow::loaded))
     }
 
     pub(crate) async fn load_with_page(
@@ -121,24 +109,13 @@ for_each_backend! {
         key: &str,
         now: i64,
     ) -> Result<Option<(Loaded, Option<StudentPage>)>, sqlx::Error> {
-        use sqlx::Row as _;
+        use sqlx::{FromRow as _, Row as _};
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| session_page_sql(dialect::json_rows));
         let Some(row) = sqlx::query(sql).bind(key).bind(now).fetch_optional(pool).await? else {
             return Ok(None);
         };
-        let loaded = Loaded {
-            data: row.try_get("session_data")?,
-            expires_at: row.try_get("session_expires_at")?,
-            account: account((
-                row.try_get("account_role")?,
-                row.try_get("account_student")?,
-                row.try_get("account_must_change")?,
-                row.try_get("account_generation")?,
-                row.try_get("account_deactivated")?,
-                row.try_get("account_name")?,
-            )),
-        };
+        let loaded = SessionRow::from_row(&row)?.loaded();
         let page = if row.try_get("has_student")? {
             Some(student_page(&row)?)
         } else {
@@ -205,25 +182,47 @@ for_each_backend! {
     }
 }
 
-/// The account from a session's outer join: every account column is NOT NULL, so all
-/// of them present means the join found it.
-#[allow(clippy::type_complexity)]
-fn account(
-    (role, student_number, must_change, generation, deactivated, name): (
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-        Option<i64>,
-        Option<bool>,
-        Option<String>,
-    ),
-) -> Option<SessionState> {
-    Some(SessionState::from((
-        role?,
-        student_number,
-        must_change?,
-        generation?,
-        deactivated?,
-        name?,
-    )))
+/// The columns of a session `x` and its account `acct` (outer joins, with the student
+/// `s`), as [`SessionRow`] reads them.
+pub(crate) const SESSION_COLUMNS: &str = "x.data AS session_data,
+    x.expires_at AS session_expires_at,
+    acct.role AS account_role,
+    acct.student_number AS account_student,
+    acct.must_change_password AS account_must_change,
+    acct.session_generation AS account_generation,
+    s.deactivated_at IS NOT NULL AS account_deactivated,
+    coalesce(s.name, acct.login) AS account_name";
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_data: String,
+    session_expires_at: i64,
+    account_role: Option<String>,
+    account_student: Option<String>,
+    account_must_change: Option<bool>,
+    account_generation: Option<i64>,
+    account_deactivated: Option<bool>,
+    account_name: Option<String>,
+}
+
+impl SessionRow {
+    /// Every account column is NOT NULL: all of them present means the outer join found
+    /// the account.
+    fn loaded(self) -> Loaded {
+        let account = (|| {
+            Some(SessionState::from((
+                self.account_role?,
+                self.account_student,
+                self.account_must_change?,
+                self.account_generation?,
+                self.account_deactivated?,
+                self.account_name?,
+            )))
+        })();
+        Loaded {
+            data: self.session_data,
+            expires_at: self.session_expires_at,
+            account,
+        }
+    }
 }
