@@ -2,6 +2,7 @@
 //! error display, phone links and the help line footer.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::{components::Redirect, hooks::use_location};
 
 use crate::{
@@ -23,7 +24,6 @@ pub fn provide_current_user() {
 #[component]
 pub fn Header() -> impl IntoView {
     let CurrentUser(user) = expect_context();
-    let logout = ServerAction::<Logout>::new();
     view! {
         <header class="site-header">
             <div class="site-header-inner">
@@ -41,9 +41,11 @@ pub fn Header() -> impl IntoView {
                                         Some(home) => view! { <a href=home>"工作台"</a> }.into_any(),
                                         None => view! { <a href="/completed">"个人中心"</a> }.into_any(),
                                     }}
-                                    <ActionForm action=logout>
+                                    // A plain form: the header is not an island (see
+                                    // the clearance page's forms).
+                                    <form action=Logout::url() method="post">
                                         <button type="submit" class="link-button">"退出"</button>
-                                    </ActionForm>
+                                    </form>
                                 </nav>
                             }
                         })

@@ -2,8 +2,9 @@
 //! lay it out as the table of the source's figure 4, phones as the list of figure 5.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;
-use leptos_router::{components::Form, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::{
     CancelLibraryCard, ClearanceView, SubmitDeparture, get_clearance,
@@ -298,35 +299,36 @@ fn CardCancellation(facts: LibraryFacts, cancel: ServerAction<CancelLibraryCard>
     };
     let failed = move || matches!(cancel.value().get(), Some(Err(_)));
     let allowed = rules::card_cancellation(&facts);
+    // Plain forms: this page is not an island, so nothing here runs in the browser and
+    // Leptos's <Form>, <ActionForm> and <Show> would only cost the server their
+    // reactive set-up. The browser posts the forms itself (the server function answers
+    // with a redirect), with JavaScript and without.
+    let confirmation = (asked() && !failed()).then(|| match allowed {
+        Ok(()) => view! {
+            <div class="confirm" role="dialog" aria-labelledby="confirm-card-title">
+                <p id="confirm-card-title" class="confirm-title">"确定注销借书证吗？"</p>
+                <p>"注销后借书证将不能再借阅图书，此操作不可撤销。"</p>
+                <div class="confirm-actions">
+                    <form action=CancelLibraryCard::url() method="post">
+                        <button type="submit" class="danger">"确认注销"</button>
+                    </form>
+                    <a class="button secondary" href="/clearance">"取消"</a>
+                </div>
+            </div>
+        }
+        .into_any(),
+        Err(refusal) => view! {
+            <p class="notice error" role="alert">{refusal.message()}</p>
+        }
+        .into_any(),
+    });
     view! {
-        <Form method="GET" action="/clearance">
+        <form method="GET" action="/clearance">
             <input type="hidden" name="confirm" value="card" />
             <button type="submit" class="small">"注销"</button>
-        </Form>
+        </form>
         <ActionError action=cancel />
-        <Show when=move || asked() && !failed()>
-            {match allowed.clone() {
-                Ok(()) => view! {
-                    <div class="confirm" role="dialog" aria-labelledby="confirm-card-title">
-                        <p id="confirm-card-title" class="confirm-title">"确定注销借书证吗？"</p>
-                        <p>"注销后借书证将不能再借阅图书，此操作不可撤销。"</p>
-                        <div class="confirm-actions">
-                            <ActionForm action=cancel>
-                                <button type="submit" class="danger" disabled=move || cancel.pending().get()>
-                                    "确认注销"
-                                </button>
-                            </ActionForm>
-                            <a class="button secondary" href="/clearance">"取消"</a>
-                        </div>
-                    </div>
-                }
-                .into_any(),
-                Err(refusal) => view! {
-                    <p class="notice error" role="alert">{refusal.message()}</p>
-                }
-                .into_any(),
-            }}
-        </Show>
+        {confirmation}
     }
 }
 
@@ -459,15 +461,11 @@ fn SubmitSection(
             })}
             {blocked.map(|message| view! { <p class="notice warning">{message}</p> })}
             <ActionError action=submit />
-            <ActionForm action=submit>
-                <button
-                    type="submit"
-                    class="primary wide"
-                    disabled=move || closed || submit.pending().get()
-                >
+            <form action=SubmitDeparture::url() method="post">
+                <button type="submit" class="primary wide" disabled=closed>
                     "提交离校流程"
                 </button>
-            </ActionForm>
+            </form>
             <p class="hint">{hint}</p>
         </section>
     }
