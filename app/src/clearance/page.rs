@@ -20,20 +20,19 @@ use crate::layout::{ActionError, ErrorPanel, TelLink};
 pub fn ClearancePage() -> impl IntoView {
     let cancel = ServerAction::<CancelLibraryCard>::new();
     let submit = ServerAction::<SubmitDeparture>::new();
-    let clearance = Resource::new(
-        move || (cancel.version().get(), submit.version().get()),
-        |_| get_clearance(),
-    );
+    // Read once: the page is rendered on the server only (not an island), and every
+    // action on it answers with a redirect that renders it afresh.
+    let clearance = Resource::new(|| (), |_| get_clearance());
     view! {
         <Title text="研究生离校信息查询" />
-        <Transition fallback=|| view! { <p class="loading">"加载中…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match clearance.await {
                     Ok(view) => view! { <Clearance view cancel submit /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
