@@ -132,6 +132,33 @@ where
     }
 }
 
+/// The error the server function `S` reported to this page: a form posted without
+/// JavaScript comes back here with it (what `ActionError` shows of a live action). For
+/// pages that never hydrate, which need no action for it.
+pub fn reported_error<S>() -> Option<AppError>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError>,
+{
+    use leptos::server_fn::error::ServerFnUrlError;
+    use_context::<leptos::server::ServerActionError>()
+        .filter(|error| error.path() == S::PATH)
+        .map(|error| ServerFnUrlError::<AppError>::decode_err(error.err()))
+}
+
+/// [`reported_error`], shown as `ActionError` shows it.
+pub fn reported_error_notice<S>() -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError>,
+{
+    reported_error::<S>().map(|error| {
+        view! {
+            <p class="notice error" role="alert">
+                {error.to_string()}
+            </p>
+        }
+    })
+}
+
 /// A phone number people can tap to call.
 #[component]
 pub fn TelLink(number: &'static str) -> impl IntoView {

@@ -14,12 +14,10 @@ use super::{
     },
     rules::{self, Office, Verdict},
 };
-use crate::layout::{ActionError, ErrorPanel, TelLink};
+use crate::layout::{ErrorPanel, TelLink, reported_error, reported_error_notice};
 
 #[component]
 pub fn ClearancePage() -> impl IntoView {
-    let cancel = ServerAction::<CancelLibraryCard>::new();
-    let submit = ServerAction::<SubmitDeparture>::new();
     // Read once: the page is rendered on the server only (not an island), and every
     // action on it answers with a redirect that renders it afresh.
     let clearance = Resource::new(|| (), |_| get_clearance());
@@ -28,7 +26,7 @@ pub fn ClearancePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
             {move || Suspend::new(async move {
                 match clearance.await {
-                    Ok(view) => view! { <Clearance view cancel submit /> }.into_any(),
+                    Ok(view) => view! { <Clearance view /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -37,17 +35,13 @@ pub fn ClearancePage() -> impl IntoView {
 }
 
 #[component]
-fn Clearance(
-    view: ClearanceView,
-    cancel: ServerAction<CancelLibraryCard>,
-    submit: ServerAction<SubmitDeparture>,
-) -> impl IntoView {
+fn Clearance(view: ClearanceView) -> impl IntoView {
     let verdicts = rules::verdicts(&view.facts);
     let blocked = rules::gate(&verdicts)
         .err()
         .map(|_| rules::gate_refusal_message(&verdicts));
     let facts = view.facts;
-    let offices = office_sections(verdicts.to_vec(), &facts, Some(cancel));
+    let offices = office_sections(verdicts.to_vec(), &facts, true);
     let history = view.history;
 
     view! {
@@ -61,18 +55,18 @@ fn Clearance(
                 <h2 id="offices-title" class="band">"离校审核事项"</h2>
                 {offices}
             </section>
-            <SubmitSection submitted=view.submitted revoked=view.revoked blocked submit />
+            <SubmitSection submitted=view.submitted revoked=view.revoked blocked />
             <HistorySection history />
         </article>
     }
 }
 
 /// The four office sections, each with its facts; `cancel` offers the 注销 button
-/// (the live page), `None` shows the facts only (the slip).
+/// (the live page), `false` shows the facts only (the slip).
 pub fn office_sections(
     verdicts: Vec<Verdict>,
     facts: &ClearanceFacts,
-    cancel: Option<ServerAction<CancelLibraryCard>>,
+    cancel: bool,
 ) -> impl IntoView + use<> {
     verdicts
         .into_iter()
@@ -259,17 +253,14 @@ fn Fact(
 }
 
 #[component]
-fn LibraryDetails(
-    facts: Option<LibraryFacts>,
-    cancel: Option<ServerAction<CancelLibraryCard>>,
-) -> impl IntoView {
+fn LibraryDetails(facts: Option<LibraryFacts>, cancel: bool) -> impl IntoView {
     let Some(facts) = facts else {
         return view! { <p class="muted">"图书馆暂无记录。"</p> }.into_any();
     };
     let card = if facts.card_cancelled {
         view! { <span>"已注销"</span> }.into_any()
-    } else if let Some(cancel) = cancel {
-        view! { <span>"未注销"</span> <CardCancellation facts=facts.clone() cancel /> }.into_any()
+    } else if cancel {
+        view! { <span>"未注销"</span> <CardCancellation facts=facts.clone() /> }.into_any()
     } else {
         view! { <span>"未注销"</span> }.into_any()
     };
@@ -288,7 +279,7 @@ fn LibraryDetails(
 /// The 注销 button. It first asks for confirmation (a panel reached by a plain link, so it
 /// works without JavaScript too); when the rule forbids it, it explains why instead.
 #[component]
-fn CardCancellation(facts: LibraryFacts, cancel: ServerAction<CancelLibraryCard>) -> impl IntoView {
+fn CardCancellation(facts: LibraryFacts) -> impl IntoView {
     let query = use_query_map();
     let asked = move || {
         query
@@ -296,13 +287,13 @@ fn CardCancellation(facts: LibraryFacts, cancel: ServerAction<CancelLibraryCard>
             .get("confirm")
             .is_some_and(|value| value == "card")
     };
-    let failed = move || matches!(cancel.value().get(), Some(Err(_)));
+    let failed = reported_error::<CancelLibraryCard>().is_some();
     let allowed = rules::card_cancellation(&facts);
     // Plain forms: this page is not an island, so nothing here runs in the browser and
     // Leptos's <Form>, <ActionForm> and <Show> would only cost the server their
     // reactive set-up. The browser posts the forms itself (the server function answers
     // with a redirect), with JavaScript and without.
-    let confirmation = (asked() && !failed()).then(|| match allowed {
+    let confirmation = (asked() && !failed).then(|| match allowed {
         Ok(()) => view! {
             <div class="confirm" role="dialog" aria-labelledby="confirm-card-title">
                 <p id="confirm-card-title" class="confirm-title">"确定注销借书证吗？"</p>
@@ -326,7 +317,7 @@ fn CardCancellation(facts: LibraryFacts, cancel: ServerAction<CancelLibraryCard>
             <input type="hidden" name="confirm" value="card" />
             <button type="submit" class="small">"注销"</button>
         </form>
-        <ActionError action=cancel />
+        {reported_error_notice::<CancelLibraryCard>()}
         {confirmation}
     }
 }
@@ -424,7 +415,6 @@ fn SubmitSection(
     revoked: Option<super::Revocation>,
     /// Why the gate is closed, or `None` when all four offices pass.
     blocked: Option<String>,
-    submit: ServerAction<SubmitDeparture>,
 ) -> impl IntoView {
     if let Some(submitted) = submitted {
         return view! {
@@ -459,7 +449,7 @@ fn SubmitSection(
                 </p>
             })}
             {blocked.map(|message| view! { <p class="notice warning">{message}</p> })}
-            <ActionError action=submit />
+            {reported_error_notice::<SubmitDeparture>()}
             <form action=SubmitDeparture::url() method="post">
                 <button type="submit" class="primary wide" disabled=closed>
                     "提交离校流程"

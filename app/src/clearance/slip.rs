@@ -124,7 +124,7 @@ fn Slip(
     check: Option<SlipCheck>,
 ) -> impl IntoView {
     let facts = departure.facts;
-    let offices = office_sections(departure.verdicts, &facts, None);
+    let offices = office_sections(departure.verdicts, &facts, false);
     let is_revoked = revoked.is_some();
     view! {
         <div class="slip-tools no-print">

@@ -530,3 +530,45 @@ async fn the_page_orders_history_arrears_and_departures_itself() {
     assert_eq!(view["submitted"]["slip_number"], "LX-ONE", "{view:#}");
     assert_eq!(view["revoked"], serde_json::Value::Null);
 }
+
+/// Without JavaScript the forms post themselves: a refused submission or 注销 comes
+/// back to the page with the server's reason, which the page shows as an alert (the
+/// page reads it from the redirect, not from a live action: it never hydrates).
+#[tokio::test]
+async fn a_refusal_posted_without_javascript_is_shown_on_the_page() {
+    let app = TestApp::with_demo_students().await;
+    // 张伟: the library and the archives fail, and the card may not be cancelled.
+    let cookie = app.sign_in("2020100003", "2020100003").await;
+    for (action, page, reason) in [
+        ("/api/submit_departure", "/clearance", "以下事项未通过"),
+        ("/api/cancel_library_card", "/clearance", "无法注销借书证"),
+    ] {
+        let request = axum::http::Request::post(action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header(
+                "referer",
+                format!("{}{page}", crate::common::TEST_PUBLIC_URL),
+            )
+            .header("host", "lixiao.test")
+            .header("origin", crate::common::TEST_PUBLIC_URL)
+            .header("cookie", &cookie)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        let posted = crate::common::Reply::read(app.send(request).await).await;
+        assert!(posted.status.is_redirection(), "{action}: {posted:?}");
+        let back = posted.location.expect("redirected back");
+        assert!(back.contains("/clearance"), "{back}");
+        let shown = app.page(&back, Some(&cookie)).await;
+        assert_eq!(shown.status, StatusCode::OK, "{back}");
+        let alert = shown
+            .body
+            .split(r#"role="alert""#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("{action}: no alert on {back}: {}", shown.body));
+        assert!(
+            alert[..alert.find("</p>").unwrap_or(alert.len())].contains(reason),
+            "{action}: {alert}"
+        );
+    }
+}
