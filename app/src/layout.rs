@@ -11,13 +11,13 @@ use crate::{
     error::IT_HELP_PHONE,
 };
 
-/// The signed-in student, re-read on every navigation so sign-in and sign-out show at once.
+/// The signed-in student, read once per page: pages are rendered on the server only
+/// (islands), and every navigation, sign-in and sign-out included, is a new request.
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
 
 pub fn provide_current_user() {
-    let location = use_location();
-    let resource = Resource::new(move || location.pathname.get(), |_| who_am_i());
+    let resource = Resource::new(|| (), |_| who_am_i());
     provide_context(CurrentUser(resource));
 }
 
