@@ -6,8 +6,8 @@ student of the benchmark's seed), tries again (which must be refused: submit onc
 half of those print the slip. Meanwhile the library's and the archives' systems push
 updates through the sync API, each once a second. Each simulated
 student is one real student of the seed and goes through the day once: a student who is
-done stays idle (Locust would otherwise replace a stopped user by a new one, and the
-arrivals would become a loop).
+done closes the connection and stays idle (Locust would otherwise replace a stopped user
+by a new one, and the arrivals would become a loop).
 """
 
 import itertools
@@ -16,6 +16,7 @@ import os
 import random
 from datetime import datetime, timezone
 
+import gevent
 from locust import FastHttpUser, constant, task
 
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "20000"))
@@ -23,6 +24,9 @@ PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-password-2026")
 VIEWS = int(os.environ.get("BENCH_VIEWS", "3"))
 PAGE = {"Accept": "text/html,application/xhtml+xml"}
 _next_student = itertools.count(int(os.environ.get("BENCH_FIRST_STUDENT", "0")))
+# When this many students are done, the day is over and Locust stops (run.py times it).
+DAY_STUDENTS = int(os.environ.get("BENCH_DAY_STUDENTS", "0"))
+_finished = 0
 
 
 def number(index):
@@ -50,7 +54,7 @@ class Student(FastHttpUser):
         ) as response:
             if response.status_code not in (302, 303):
                 response.failure(f"sign-in answered {response.status_code}")
-                self.done = True
+                self.finish()
 
     @task
     def clearance(self):
@@ -90,7 +94,18 @@ class Student(FastHttpUser):
                 ) as response:
                     if response.status_code != 200 or "研究生离校流程单" not in response.text:
                         response.failure(f"the slip answered {response.status_code}")
+        self.finish()
+
+    def finish(self):
+        """Done for the day: the phone goes away, and with it the connection (a server
+        holding one idle connection per graduate would measure Locust, not the day)."""
+        global _finished
         self.done = True
+        self.client.client.close()
+        _finished += 1
+        if _finished == DAY_STUDENTS:
+            # Not from this user's own greenlet, which quitting stops.
+            gevent.spawn(self.environment.runner.quit)
 
 
 class OfficeSystem(FastHttpUser):

@@ -155,6 +155,7 @@ def locust(args, base, students):
         **os.environ,
         "BENCH_STUDENTS": str(args.students),
         "BENCH_FIRST_STUDENT": str(args.first_day_student),
+        "BENCH_DAY_STUDENTS": str(students),
     }
     command = [
         args.locust,
@@ -175,8 +176,10 @@ def locust(args, base, students):
         "--stop-timeout",
         "10",
     ]
+    started = time.monotonic()
     with RssSampler(args.pid) as rss:
         done = subprocess.run(command, capture_output=True, text=True, env=env)
+    args.day_elapsed = time.monotonic() - started
     stats = out / "day_stats.csv"
     if not stats.exists():
         sys.exit(f"locust failed: {done.stderr[-2000:]}")
@@ -290,9 +293,9 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--signed-in", type=int, default=200)
-    parser.add_argument("--day-students", type=int, default=2000)
-    parser.add_argument("--arrivals", type=float, default=20)
-    parser.add_argument("--day-seconds", type=int, default=0, help="default: arrivals plus 60 s")
+    parser.add_argument("--day-students", type=int, default=0, help="default: every student the other scenarios left alone")
+    parser.add_argument("--arrivals", type=float, default=60)
+    parser.add_argument("--day-seconds", type=int, default=0, help="at most; default: the arrivals' time plus 120 s")
     parser.add_argument("--locust", default="locust")
     parser.add_argument("--database-url", default="", help="to count the departures stored")
     args = parser.parse_args()
@@ -302,8 +305,15 @@ def main():
     if args.signed_in < 200:
         sys.exit("--signed-in must be at least 200: the seed's departures are among the first 1,200 students")
     args.first_day_student = args.signed_in + 1000
+    if not args.day_students:
+        args.day_students = args.students - args.first_day_student
+    if not 0 < args.day_students <= args.students - args.first_day_student:
+        sys.exit(
+            f"--day-students must be between 1 and {args.students - args.first_day_student}: the day's students are"
+            f" the seed's after the first {args.first_day_student} (the page scenarios' and the storm's)"
+        )
     if not args.day_seconds:
-        args.day_seconds = int(args.day_students / args.arrivals) + 60
+        args.day_seconds = int(args.day_students / args.arrivals) + 120
 
     print(f"signing {args.signed_in} students in for the page scenarios …", flush=True)
     cookies = [sign_in(base, index) for index in range(args.signed_in)]
@@ -350,7 +360,13 @@ def main():
     page_rate = next(r["rate"] for n, r in results if n.startswith("clearance page"))
     static_rate = results[0][1]["rate"]
     print()
-    print(f"clearance page: {page_rate / static_rate * 100:.0f} % of the static file's throughput ({html_bytes} bytes each)")
+    print(f"clearance page: {page_rate / static_rate * 100:.1f} % of the static file's throughput ({html_bytes} bytes each)")
+    day = dict(results)
+    signed_in = day.get("day: sign in", {"requests": 0, "errors": 0})
+    print(
+        f"departure day: {signed_in['requests'] - signed_in['errors']:,} of {args.day_students:,} students signed in and went"
+        f" through the day in {args.day_elapsed / 60:.1f} minutes (arriving at {args.arrivals:g}/s; at most {args.day_seconds} s)"
+    )
     if wasm:
         print(
             f"WebAssembly bundle: {len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} gzip"
@@ -361,7 +377,6 @@ def main():
     exact = True
     if args.database_url:
         print()
-        day = dict(results)
         submit = day.get("day: submit", {"requests": 0, "errors": 0})
         again = day.get("day: submit again (refused)", {"requests": 0, "errors": 0})
         exact = check_exactly_once(args.database_url, submit["requests"] - submit["errors"], seeded_departures)
