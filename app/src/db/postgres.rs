@@ -71,9 +71,21 @@ pub async fn open(url: &str, settings: PoolSettings) -> Result<PgPool, OpenError
         }
     };
     first.close().await.map_err(failed)?;
+    let ping_idle_after = settings.ping_idle_after;
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        // Only a connection that sat idle is checked before use (see `ping_idle_after`):
+        // one that fails its ping is closed and the pool hands out another.
+        .test_before_acquire(false)
+        .before_acquire(move |connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > ping_idle_after {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
         .map_err(failed)?;
