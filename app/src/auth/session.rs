@@ -154,8 +154,15 @@ pub async fn signed_in(state: &AppState) -> Result<Option<SignedIn>, AppError> {
             let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
                 return signed_in_with(state, current_session().await?).await;
             };
-            let cookie = cookie_value(&parts.headers);
-            signed_in_by_cookie(state, &memo, parts.uri.path(), cookie, current_session).await
+            let id = session_id(&parts.headers);
+            signed_in_by_cookie(
+                state,
+                &memo,
+                parts.uri.path(),
+                id.as_deref(),
+                current_session,
+            )
+            .await
         })
         .await
         .cloned()
@@ -179,14 +186,14 @@ async fn signed_in_by_cookie<F, Fut>(
     state: &AppState,
     memo: &SignedInMemo,
     path: &str,
-    cookie: Option<&str>,
+    id: Option<&str>,
     session: F,
 ) -> Result<Option<SignedIn>, AppError>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Session, AppError>>,
 {
-    let Some(id) = cookie else {
+    let Some(id) = id else {
         return Ok(None);
     };
     let key = crate::db::sessions::key(id);
@@ -224,17 +231,23 @@ where
     Ok(signed_in)
 }
 
-/// The session cookie's value in `headers`, if the request has one.
-fn cookie_value(headers: &http::HeaderMap) -> Option<&str> {
-    headers
+/// The session id the request's cookie names, read exactly as the session layer reads it
+/// (tower-cookies: each `name=value` parsed and percent-decoded by the cookie crate, the
+/// last of several with our name winning, then parsed as an id). The page is read by
+/// this id and every write (the touch, sign-out, ending a stale session) goes through
+/// the layer: two cookies with our name (another Path or Domain) must not make them
+/// two sessions.
+fn session_id(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers
         .get_all(http::header::COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE_NAME).then_some(value)
-        })
+        .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| cookie::Cookie::parse_encoded(pair).ok())
+        .filter(|cookie| cookie.name() == COOKIE_NAME)
+        .last()?;
+    let id: tower_sessions::session::Id = value.value().parse().ok()?;
+    Some(id.to_string())
 }
 
 /// What a session stores of its sign-in.
@@ -514,8 +527,8 @@ mod tests {
     }
 
     #[test]
-    fn the_session_cookie_is_found_among_others_by_its_exact_name() {
-        let headers = |values: &[&str]| {
+    fn the_session_cookie_is_read_as_the_session_layer_reads_it() {
+        let headers = |values: &[String]| {
             let mut headers = http::HeaderMap::new();
             for value in values {
                 headers.append(
@@ -525,17 +538,55 @@ mod tests {
             }
             headers
         };
+        let id = || tower_sessions::session::Id::default().to_string();
+        let (ours, other) = (id(), id());
         assert_eq!(
-            cookie_value(&headers(&["theme=dark; lixiao_session=abc; lang=zh"])),
-            Some("abc")
+            session_id(&headers(&[format!(
+                "theme=dark; lixiao_session={ours}; lang=zh"
+            )])),
+            Some(ours.clone())
         );
         assert_eq!(
-            cookie_value(&headers(&["lixiao_session_old=x", "lixiao_session=abc"])),
-            Some("abc"),
+            session_id(&headers(&[
+                format!("lixiao_session_old={other}"),
+                format!("lixiao_session={ours}")
+            ])),
+            Some(ours.clone()),
             "a cookie whose name only starts with ours is not ours"
         );
-        assert_eq!(cookie_value(&headers(&["xlixiao_session=abc"])), None);
-        assert_eq!(cookie_value(&headers(&[])), None);
+        // Two with our name (another Path or Domain): the layer's jar keeps the last, and
+        // so must the read, or sign-out would end one session and the page show another.
+        assert_eq!(
+            session_id(&headers(&[format!(
+                "lixiao_session={other}; lixiao_session={ours}"
+            )])),
+            Some(ours.clone())
+        );
+        assert_eq!(
+            session_id(&headers(&[
+                format!("lixiao_session={other}"),
+                format!("lixiao_session={ours}")
+            ])),
+            Some(ours.clone())
+        );
+        // Percent-encoded, as the layer decodes it.
+        let encoded = format!("%{:02X}{}", ours.as_bytes()[0], &ours[1..]);
+        assert_eq!(
+            session_id(&headers(&[format!("lixiao_session={encoded}")])),
+            Some(ours.clone())
+        );
+        // Not an id: no session (the layer finds none either, even after a good one).
+        assert_eq!(
+            session_id(&headers(&[format!(
+                "lixiao_session={ours}; lixiao_session=junk"
+            )])),
+            None
+        );
+        assert_eq!(
+            session_id(&headers(&[format!("xlixiao_session={ours}")])),
+            None
+        );
+        assert_eq!(session_id(&headers(&[])), None);
     }
 
     #[test]

@@ -363,6 +363,31 @@ async fn a_session_row_holds_no_usable_cookie_and_no_copy_of_the_account() {
     assert_eq!(use_session(&app, &cookie).await.0, StatusCode::UNAUTHORIZED);
 }
 
+/// Two cookies with the session's name (another Path or Domain can set one): the page
+/// and sign-out must mean one session, the one the session layer writes to. (The page
+/// once read the first cookie while the layer used the last: the page showed one
+/// student and 退出 ended the other's session.)
+#[tokio::test]
+async fn with_two_session_cookies_the_page_and_sign_out_mean_one_session() {
+    let app = TestApp::with_demo_students().await;
+    let zhang = app.sign_in("2020100001", "061234").await;
+    let li = app.sign_in("2020100002", "12002X").await;
+    let both = format!("{zhang}; {li}");
+    let page = app.post("/api/clearance", &[], Some(&both)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2020100002"), "{}", page.body);
+    assert!(!page.body.contains("2020100001"), "{}", page.body);
+    let out = app.post("/api/logout", &[], Some(&both)).await;
+    assert!(
+        out.status.is_success() || out.status.is_redirection(),
+        "{}",
+        out.status
+    );
+    // The session the page showed is the one that ended; the other is untouched.
+    assert_eq!(use_session(&app, &li).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(use_session(&app, &zhang).await.0, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn expired_sessions_are_deleted_from_the_store() {
     let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SESSION_IDLE_SECS", "1")]).await;
