@@ -40,8 +40,14 @@ const LEVEL: CompressionLvl = match CompressionLvl::new(1) {
 
 pub async fn gzip(request: Request, next: Next) -> Response {
     let accepts_gzip = accepts_gzip(request.headers());
-    let response = next.run(request).await;
-    if !accepts_gzip || !worth_compressing(&response) {
+    let mut response = next.run(request).await;
+    if !worth_compressing(&response) {
+        return response;
+    }
+    // Whether it is sent compressed depends on the request's Accept-Encoding, so a cache
+    // must key on it, also when this client is sent it plain.
+    add_vary_accept_encoding(response.headers_mut());
+    if !accepts_gzip {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -56,6 +62,10 @@ pub async fn gzip(request: Request, next: Next) -> Response {
     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::ACCEPT_RANGES);
+    Response::from_parts(parts, Body::from(compressed))
+}
+
+fn add_vary_accept_encoding(headers: &mut HeaderMap) {
     let varies = headers
         .get_all(header::VARY)
         .iter()
@@ -68,7 +78,6 @@ pub async fn gzip(request: Request, next: Next) -> Response {
     if !varies {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    Response::from_parts(parts, Body::from(compressed))
 }
 
 /// The outer `CompressionLayer`'s share: bodies of unknown length or larger than this
@@ -180,7 +189,7 @@ mod tests {
                 .expect("a valid gzip member");
             assert_eq!(plain, page);
         }
-        // Larger than the first guess at the output's size: the output grows.
+        // Larger than a page, and incompressible: still a valid member.
         let noise: Vec<u8> = (0..200_000u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();

@@ -158,11 +158,15 @@ async fn pages_and_answers_are_compressed_on_the_fly_and_keep_their_headers() {
         assert_eq!(headers["cache-control"], "no-store");
     }
     // Without Accept-Encoding, or with gzip refused, plain.
+    // Still marked as varying by Accept-Encoding: a shared cache must not hand this plain
+    // copy to the next client, or a compressed one to a client that refused it.
     let plain = app.page("/login", None).await;
     assert!(!plain.headers.contains_key("content-encoding"));
+    assert_eq!(plain.headers["vary"], "accept-encoding");
     assert!(plain.body.contains("统一身份认证"));
     let (refused, body) = gunzipped(&app, page("gzip;q=0, identity")).await;
     assert!(!refused.contains_key("content-encoding"));
+    assert_eq!(refused["vary"], "accept-encoding");
     assert!(body.contains("统一身份认证"));
     // Small answers and redirects go as they are: compressing would only add bytes.
     let small = |path: &str| {
