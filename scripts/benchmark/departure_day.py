@@ -23,6 +23,8 @@ STUDENTS = int(os.environ.get("BENCH_STUDENTS", "20000"))
 PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-password-2026")
 VIEWS = int(os.environ.get("BENCH_VIEWS", "3"))
 PAGE = {"Accept": "text/html,application/xhtml+xml"}
+# The refusal of a second submit (app/src/clearance/mod.rs).
+ALREADY_SUBMITTED = "离校流程只能提交一次"
 _next_student = itertools.count(int(os.environ.get("BENCH_FIRST_STUDENT", "0")))
 # When this many students are done, the day is over and Locust stops (run.py times it).
 DAY_STUDENTS = int(os.environ.get("BENCH_DAY_STUDENTS", "0"))
@@ -52,8 +54,10 @@ class Student(FastHttpUser):
             name="sign in",
             catch_response=True,
         ) as response:
-            if response.status_code not in (302, 303):
-                response.failure(f"sign-in answered {response.status_code}")
+            # A refused sign-in is a redirect too (back to the form, with its error):
+            # only the way into the service hall counts as signed in.
+            if response.status_code not in (302, 303) or response.headers.get("Location") != "/hall":
+                response.failure(f"sign-in answered {response.status_code} to {response.headers.get('Location')}")
                 self.finish()
 
     @task
@@ -74,8 +78,9 @@ class Student(FastHttpUser):
                 name="submit",
                 catch_response=True,
             ) as response:
-                if response.status_code not in (302, 303):
-                    response.failure(f"submit answered {response.status_code}")
+                # Submitted: back to the clearance page (a refusal goes back with an error).
+                if response.status_code not in (302, 303) or response.headers.get("Location") != "/clearance":
+                    response.failure(f"submit answered {response.status_code} to {response.headers.get('Location')}")
             # The impatient second tap, as the page's script sends it: 409, never a second
             # departure (run.py counts what is stored).
             with self.client.post(
@@ -84,7 +89,8 @@ class Student(FastHttpUser):
                 name="submit again (refused)",
                 catch_response=True,
             ) as response:
-                if response.status_code == 409:
+                # Refused because it was submitted already, not for another reason.
+                if response.status_code == 409 and ALREADY_SUBMITTED in response.text:
                     response.success()
                 else:
                     response.failure(f"a second submit answered {response.status_code}")

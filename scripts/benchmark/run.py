@@ -117,8 +117,9 @@ def parse_wrk(output):
     non_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_ok:
         errors += int(non_ok.group(1))
-    # status.lua's count: a redirect (an expired session sent to /login) is an error here.
-    not_ok = re.search(r"answers other than 200: (\d+)", output)
+    # status.lua's count (a redirect, e.g. an expired session sent to /login, is an error
+    # here) or login.lua's (a sign-in that did not lead into the service hall).
+    not_ok = re.search(r"answers other than (?:200|a sign-in): (\d+)", output)
     if not_ok:
         errors = max(errors, int(not_ok.group(1)))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -363,9 +364,13 @@ def main():
     print(f"clearance page: {page_rate / static_rate * 100:.1f} % of the static file's throughput ({html_bytes} bytes each)")
     day = dict(results)
     signed_in = day.get("day: sign in", {"requests": 0, "errors": 0})
+    # Locust stops itself when the last student is through; otherwise --day-seconds cut it.
+    arriving = args.day_students / args.arrivals
+    ended = "the last student was through" if args.day_elapsed < args.day_seconds else "cut off at --day-seconds"
     print(
-        f"departure day: {signed_in['requests'] - signed_in['errors']:,} of {args.day_students:,} students signed in and went"
-        f" through the day in {args.day_elapsed / 60:.1f} minutes (arriving at {args.arrivals:g}/s; at most {args.day_seconds} s)"
+        f"departure day: {signed_in['requests'] - signed_in['errors']:,} of {args.day_students:,} students signed in;"
+        f" they arrived over {arriving / 60:.1f} minutes ({args.arrivals:g}/s) and {ended}"
+        f" {args.day_elapsed / 60:.1f} minutes after the start (Locust's start-up included)"
     )
     if wasm:
         print(
