@@ -244,8 +244,7 @@ fn session_id(headers: &http::HeaderMap) -> Option<String> {
         .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| cookie::Cookie::parse_encoded(pair).ok())
-        .filter(|cookie| cookie.name() == COOKIE_NAME)
-        .last()?;
+        .rfind(|cookie| cookie.name() == COOKIE_NAME)?;
     let id: tower_sessions::session::Id = value.value().parse().ok()?;
     Some(id.to_string())
 }
