@@ -121,14 +121,15 @@ where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    move || {
-        action.value().get().and_then(Result::err).map(|error| {
-            view! {
-                <p class="notice error" role="alert">
-                    {error.to_string()}
-                </p>
-            }
-        })
+    move || action.value().get().and_then(Result::err).map(error_notice)
+}
+
+/// An action's error as both kinds of page show it.
+fn error_notice(error: AppError) -> impl IntoView {
+    view! {
+        <p class="notice error" role="alert">
+            {error.to_string()}
+        </p>
     }
 }
 
@@ -150,13 +151,7 @@ pub fn reported_error_notice<S>() -> impl IntoView
 where
     S: leptos::server_fn::ServerFn<Error = AppError>,
 {
-    reported_error::<S>().map(|error| {
-        view! {
-            <p class="notice error" role="alert">
-                {error.to_string()}
-            </p>
-        }
-    })
+    reported_error::<S>().map(error_notice)
 }
 
 /// A phone number people can tap to call.
