@@ -1,5 +1,5 @@
 //! Pages and server-function answers, gzipped by a compressor each worker thread keeps
-//! (libdeflate's fastest level: whole answers in one call are what it is made for).
+//! (libdeflate at level 1: whole answers in one call are what it is made for).
 //!
 //! tower-http's `CompressionLayer` builds a new deflate state for every response: about
 //! 300 KB allocated and zeroed, then freed, for an 8 KB page. In `scripts/bench` that
