@@ -14,27 +14,9 @@ request = function()
 end
 
 -- A refused sign-in is a redirect too (back to the form, with its error): only the way
--- into the service hall counts, and anything else is printed for run.py as an error.
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  not_ok = 0
-end
-
-function response(status, headers, body)
-  if (status ~= 302 and status ~= 303) or headers["location"] ~= "/hall" then
-    not_ok = not_ok + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("not_ok")
-  end
-  io.write(string.format("answers other than a sign-in: %d\n", total))
+-- into the service hall counts, and anything else is an error for run.py.
+dofile(os.getenv("BENCH_DIR") .. "/status.lua")
+expected = "a sign-in"
+served = function(status, headers)
+  return (status == 302 or status == 303) and headers["location"] == "/hall"
 end
