@@ -13,17 +13,86 @@ use crate::{
 
 /// The signed-in student, read once per page: pages are rendered on the server only
 /// (islands), and every navigation, sign-in and sign-out included, is a new request.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<Me>, AppError>>);
+/// Known before the page renders when the request's session was read first (page GETs,
+/// see `session::read_before_render`): then the header and the guard draw at once,
+/// without a `Suspense` to wait on.
+#[derive(Clone)]
+pub enum CurrentUser {
+    // Only the server reads it in advance (the browser never renders these parts).
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    Known(Result<Option<Me>, AppError>),
+    Loading(Resource<Result<Option<Me>, AppError>>),
+}
+
+impl CurrentUser {
+    /// The answer, once there is one (tracked while loading).
+    pub fn get(&self) -> Option<Result<Option<Me>, AppError>> {
+        match self {
+            CurrentUser::Known(user) => Some(user.clone()),
+            CurrentUser::Loading(resource) => resource.get(),
+        }
+    }
+
+    /// Draws `view` of the answer: at once when it is known, else once it is loaded.
+    fn view<V>(
+        &self,
+        fallback: fn() -> AnyView,
+        view: impl Fn(Result<Option<Me>, AppError>) -> V + Clone + Send + Sync + 'static,
+    ) -> AnyView
+    where
+        V: IntoView + 'static,
+    {
+        match self {
+            CurrentUser::Known(user) => view(user.clone()).into_any(),
+            CurrentUser::Loading(resource) => {
+                let resource = *resource;
+                view! {
+                    <Suspense fallback=fallback>
+                        {move || {
+                            let view = view.clone();
+                            Suspend::new(async move { view(resource.await) })
+                        }}
+                    </Suspense>
+                }
+                .into_any()
+            }
+        }
+    }
+}
 
 pub fn provide_current_user() {
-    let resource = Resource::new(|| (), |_| who_am_i());
-    provide_context(CurrentUser(resource));
+    #[cfg(feature = "ssr")]
+    if let Some(answer) = crate::auth::session::answered() {
+        provide_context(CurrentUser::Known(Ok(answer.map(Me::from))));
+        return;
+    }
+    provide_context(CurrentUser::Loading(Resource::new(|| (), |_| who_am_i())));
 }
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let CurrentUser(user) = expect_context();
+    let user: CurrentUser = expect_context();
+    let nav = user.view(
+        || ().into_any(),
+        |user| {
+            user.ok().flatten().map(|me| {
+                view! {
+                    <nav class="user-nav" aria-label="用户">
+                        <span class="who">{me.name}</span>
+                        {match me.staff_home {
+                            Some(home) => view! { <a href=home>"工作台"</a> }.into_any(),
+                            None => view! { <a href="/completed">"个人中心"</a> }.into_any(),
+                        }}
+                        // A plain form: the header is not an island (see the
+                        // clearance page's forms).
+                        <form action=Logout::url() method="post">
+                            <button type="submit" class="link-button">"退出"</button>
+                        </form>
+                    </nav>
+                }
+            })
+        },
+    );
     view! {
         <header class="site-header">
             <div class="site-header-inner">
@@ -31,26 +100,7 @@ pub fn Header() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"离"</span>
                     <span>"网上办事大厅"</span>
                 </a>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        user.await.ok().flatten().map(|me| {
-                            view! {
-                                <nav class="user-nav" aria-label="用户">
-                                    <span class="who">{me.name}</span>
-                                    {match me.staff_home {
-                                        Some(home) => view! { <a href=home>"工作台"</a> }.into_any(),
-                                        None => view! { <a href="/completed">"个人中心"</a> }.into_any(),
-                                    }}
-                                    // A plain form: the header is not an island (see
-                                    // the clearance page's forms).
-                                    <form action=Logout::url() method="post">
-                                        <button type="submit" class="link-button">"退出"</button>
-                                    </form>
-                                </nav>
-                            }
-                        })
-                    })}
-                </Suspense>
+                {nav}
             </div>
         </header>
     }
@@ -71,23 +121,23 @@ pub fn Footer() -> impl IntoView {
 /// Renders `children` only for a signed-in student; anyone else goes to the sign-in page.
 #[component]
 pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
-    let CurrentUser(user) = expect_context();
+    let user: CurrentUser = expect_context();
     let children = StoredValue::new(children);
     let on_password_page = move || use_location().pathname.get_untracked() == "/password";
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(Some(me)) if me.must_change_password && !on_password_page() => {
-                        view! { <Redirect path="/password" /> }.into_any()
-                    }
-                    Ok(Some(_)) => children.read_value()().into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    user.view(loading, move |user| match user {
+        Ok(Some(me)) if me.must_change_password && !on_password_page() => {
+            view! { <Redirect path="/password" /> }.into_any()
+        }
+        Ok(Some(_)) => children.read_value()().into_any(),
+        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+    })
+}
+
+/// What a page shows in place of data still loading (on the server, where every page
+/// waits for its data, never sent).
+pub fn loading() -> AnyView {
+    view! { <p class="loading">"加载中…"</p> }.into_any()
 }
 
 /// A failure that replaces the page's content; sets the HTTP status when rendered on the server.

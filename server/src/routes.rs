@@ -48,6 +48,13 @@ pub fn router(state: AppState) -> Router {
     };
 
     let app = Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), pages)
+        // The pages' (and server functions') routes, before the routes below: who is
+        // signed in is read before a page renders, so it renders without waiting.
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            app::auth::session::read_before_render,
+        ))
         .route("/healthz", get(healthz))
         .route("/sw.js", get(pwa::service_worker))
         .route("/version.json", get(pwa::version))
@@ -82,7 +89,6 @@ pub fn router(state: AppState) -> Router {
             "/desk/departures/export.csv",
             get(app::school::export::departures),
         )
-        .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Files from the site root (the WASM, CSS, icons), their brotli or gzip copy made
         // at build time when the browser takes it (conditional requests answered 304);
         // anything else is the app's 404 page.

@@ -26,6 +26,19 @@ pub struct Me {
     pub staff_home: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl From<session::SignedIn> for Me {
+    fn from(signed_in: session::SignedIn) -> Self {
+        let staff_home =
+            crate::desk::StaffRole::from_code(&signed_in.role).map(|role| role.home().to_owned());
+        Me {
+            name: signed_in.display_name,
+            must_change_password: signed_in.must_change_password,
+            staff_home,
+        }
+    }
+}
+
 /// The longest password accepted; longer input is refused before any hashing.
 pub const MAX_PASSWORD_CHARS: usize = 64;
 pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
@@ -190,16 +203,7 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     respond(
         async {
             let state = AppState::from_context()?;
-            let Some(signed_in) = session::signed_in(&state).await? else {
-                return Ok(None);
-            };
-            let staff_home = crate::desk::StaffRole::from_code(&signed_in.role)
-                .map(|role| role.home().to_owned());
-            Ok(Some(Me {
-                name: signed_in.display_name,
-                must_change_password: signed_in.must_change_password,
-                staff_home,
-            }))
+            Ok(session::signed_in(&state).await?.map(Me::from))
         }
         .await,
     )

@@ -70,9 +70,9 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let CurrentUser(user) = expect_context();
+    let user = StoredValue::new(expect_context::<CurrentUser>());
     let first_time = move || {
-        user.get()
+        user.with_value(CurrentUser::get)
             .and_then(Result::ok)
             .flatten()
             .is_some_and(|me| me.must_change_password)

@@ -48,15 +48,36 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
                     .await?
                     .ok_or(AppError::NotFound)?,
             };
-            Ok(ClearanceView {
-                facts: page.facts,
-                submitted: page.departures.submitted,
-                revoked: page.departures.revoked,
-                history: page.history,
-            })
+            Ok(ClearanceView::from(page))
         }
         .await,
     )
+}
+
+/// The clearance page's answer when it was read with the session before the page
+/// rendered (`session::read_before_render`): what [`get_clearance`] would answer, with
+/// nothing left to wait for. `None` when it was not, or no page was read with it.
+#[cfg(feature = "ssr")]
+pub fn read_with_session() -> Option<Result<ClearanceView, AppError>> {
+    use crate::{auth::session, error::respond};
+    let number = match session::student_of(session::answered()?) {
+        Ok(number) => number,
+        Err(error) => return Some(respond(Err(error))),
+    };
+    let page = session::take_clearance_page(&number)?;
+    Some(Ok(ClearanceView::from(page)))
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::db::clearance::StudentPage> for ClearanceView {
+    fn from(page: crate::db::clearance::StudentPage) -> Self {
+        ClearanceView {
+            facts: page.facts,
+            submitted: page.departures.submitted,
+            revoked: page.departures.revoked,
+            history: page.history,
+        }
+    }
 }
 
 /// 注销: cancels the signed-in student's library card, if the library's rule allows it.

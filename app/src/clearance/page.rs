@@ -14,23 +14,41 @@ use super::{
     },
     rules::{self, Office, Verdict},
 };
-use crate::layout::{ErrorPanel, TelLink, reported_error, reported_error_notice};
+use crate::{
+    AppError,
+    layout::{ErrorPanel, TelLink, loading, reported_error, reported_error_notice},
+};
 
 #[component]
 pub fn ClearancePage() -> impl IntoView {
+    fn page(clearance: Result<ClearanceView, AppError>) -> AnyView {
+        match clearance {
+            Ok(view) => view! { <Clearance view /> }.into_any(),
+            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+        }
+    }
     // Read once: the page is rendered on the server only (not an island), and every
-    // action on it answers with a redirect that renders it afresh.
-    let clearance = Resource::new(|| (), |_| get_clearance());
+    // action on it answers with a redirect that renders it afresh. Usually read with
+    // the session before the page renders, so drawn at once.
+    #[cfg(feature = "ssr")]
+    let known = super::read_with_session();
+    #[cfg(not(feature = "ssr"))]
+    let known = None;
+    let content = match known {
+        Some(clearance) => page(clearance),
+        None => {
+            let clearance = Resource::new(|| (), |_| get_clearance());
+            view! {
+                <Suspense fallback=loading>
+                    {move || Suspend::new(async move { page(clearance.await) })}
+                </Suspense>
+            }
+            .into_any()
+        }
+    };
     view! {
         <Title text="研究生离校信息查询" />
-        <Suspense fallback=|| view! { <p class="loading">"加载中…"</p> }>
-            {move || Suspend::new(async move {
-                match clearance.await {
-                    Ok(view) => view! { <Clearance view /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {content}
     }
 }
 

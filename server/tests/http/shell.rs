@@ -50,6 +50,31 @@ async fn an_unknown_route_is_a_friendly_404() {
     assert!(body.contains(r#"href="/""#));
 }
 
+/// The app's pages read who is signed in before they render, and draw the header at
+/// once (`session::read_before_render`); a page drawn outside the app's routes, the 404,
+/// reads it while rendering. Both kinds show whom the page is for.
+#[tokio::test]
+async fn the_header_names_the_student_on_pages_read_before_and_while_rendering() {
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100002", "12002X").await;
+    for (path, status) in [
+        ("/clearance", 200),
+        ("/hall", 200),
+        ("/completed", 200),
+        ("/no/such/page", 404),
+    ] {
+        let reply = app.page(path, Some(&cookie)).await;
+        assert_eq!(reply.status, status, "{path}: {reply:?}");
+        assert!(
+            reply.body.contains(r#"<span class="who">李娜</span>"#),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let anonymous = app.page("/no/such/page", None).await;
+    assert!(!anonymous.body.contains(r#"class="who""#), "{anonymous:?}");
+}
+
 /// Servers built while others answer (as the tests do, each with its own runtime on its
 /// own thread) once left a page waiting for ever: generating leptos's route list renders
 /// the app, and doing that on one thread could lose another thread's wake-up, so a page
