@@ -49,8 +49,9 @@ pub fn router(state: AppState) -> Router {
 
     let app = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
-        // The pages' (and server functions') routes, before the routes below: who is
-        // signed in is read before a page renders, so it renders without waiting.
+        // The pages' and server functions' routes, before the routes below: who is
+        // signed in is read before a page renders, so it renders without waiting
+        // (server functions pass straight through).
         .route_layer(from_fn_with_state(
             state.clone(),
             app::auth::session::read_before_render,

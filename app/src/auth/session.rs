@@ -46,9 +46,10 @@ pub struct SignedIn {
     pub display_name: String,
 }
 
-/// This request's answer of [`signed_in`], worked out once: a page asks for it for its
-/// header and again for its content (at the same time, from two resources), and each
-/// answer costs a database statement. Made fresh for every request by [`attach_memo`],
+/// This request's answer of [`signed_in`], worked out once: for a page, before it
+/// renders ([`read_before_render`]); else by whatever asks first (a server function, a
+/// page drawn outside the app's routes, whose header and content ask at the same time),
+/// and each answer costs a database statement. Made fresh for every request by [`attach_memo`],
 /// which puts it in the request's extensions (the pages' context and the PWA's page tags
 /// read it there); signing in or out in the request starts it afresh.
 #[derive(Clone, Default)]
@@ -134,6 +135,8 @@ pub async fn read_before_render(
         )
     {
         let (answer, changed) = memo.answer();
+        // Never changed yet: only server functions sign in or out. Kept as the rule
+        // every reader of the memo follows.
         if !changed {
             let id = session_id(request.headers());
             let path = request.uri().path();
@@ -149,8 +152,9 @@ pub async fn read_before_render(
     next.run(request).await
 }
 
-/// This request's answer of [`signed_in`], if it has been worked out (by
-/// [`read_before_render`]) and still holds: what a page can draw without waiting.
+/// This request's answer of [`signed_in`], if it has been worked out already (for a
+/// page, by [`read_before_render`]) and still holds: what a page can draw without
+/// waiting.
 pub fn answered() -> Option<Option<SignedIn>> {
     let memo = leptos::prelude::use_context::<SignedInMemo>()?;
     let (answer, changed) = memo.answer();

@@ -50,11 +50,12 @@ async fn an_unknown_route_is_a_friendly_404() {
     assert!(body.contains(r#"href="/""#));
 }
 
-/// The app's pages read who is signed in before they render, and draw the header at
-/// once (`session::read_before_render`); a page drawn outside the app's routes, the 404,
-/// reads it while rendering. Both kinds show whom the page is for.
+/// The header names the signed-in student whichever way the page learnt who it is:
+/// read before rendering (the app's routes, `session::read_before_render`) or while
+/// rendering (the 404, drawn outside them). An ended session, and staff on the student's
+/// page, get what they got before.
 #[tokio::test]
-async fn the_header_names_the_student_on_pages_read_before_and_while_rendering() {
+async fn the_header_names_the_student_whether_read_before_or_while_rendering() {
     let app = TestApp::with_demo_students().await;
     let cookie = app.sign_in("2020100002", "12002X").await;
     for (path, status) in [
@@ -73,6 +74,90 @@ async fn the_header_names_the_student_on_pages_read_before_and_while_rendering()
     }
     let anonymous = app.page("/no/such/page", None).await;
     assert!(!anonymous.body.contains(r#"class="who""#), "{anonymous:?}");
+
+    let librarian = app.sign_in("library_demo", "Library-demo-2020").await;
+    let refused = app.page("/clearance", Some(&librarian)).await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+    assert!(
+        refused.body.contains("您没有权限进行此操作。"),
+        "{refused:?}"
+    );
+    assert!(
+        !refused.body.contains(r#"id="offices-title""#),
+        "{refused:?}"
+    );
+
+    let signed_out = app.post("/api/logout", &[], Some(&cookie)).await;
+    assert!(signed_out.status.is_redirection() || signed_out.status.is_success());
+    let ended = app.page("/clearance", Some(&cookie)).await;
+    assert_eq!(ended.location.as_deref(), Some("/login"), "{ended:?}");
+    assert!(!ended.body.contains(r#"class="who""#), "{ended:?}");
+}
+
+/// `session::read_before_render` works out who is signed in before a page's handler
+/// runs, so the page draws without waiting; only for page GETs: server functions (which
+/// sign in and out) and other methods ask for themselves.
+#[tokio::test]
+async fn who_is_signed_in_is_read_before_a_page_renders_and_only_for_pages() {
+    use app::auth::session::{SignedInMemo, attach_memo, read_before_render};
+    use axum::{
+        Router,
+        body::Body,
+        extract::Request,
+        middleware::{from_fn, from_fn_with_state},
+        response::IntoResponse,
+        routing::get,
+    };
+    use tower::ServiceExt as _;
+
+    async fn answered(request: Request) -> axum::response::Response {
+        let answer = match request
+            .extensions()
+            .get::<SignedInMemo>()
+            .and_then(SignedInMemo::answered_login)
+        {
+            Some(Some(login)) => login,
+            Some(None) => "nobody".to_owned(),
+            None => "not read".to_owned(),
+        };
+        ([("x-answered", answer)], ()).into_response()
+    }
+
+    let app = TestApp::with_demo_students().await;
+    let cookie = app.sign_in("2020100002", "12002X").await;
+    let state = app.state.clone();
+    let probe = Router::new()
+        .route("/hall", get(answered).post(answered))
+        .route("/api/who", get(answered).post(answered))
+        .route_layer(from_fn_with_state(state.clone(), read_before_render))
+        .layer(from_fn(attach_memo))
+        .layer(server::sessions::layer(
+            server::sessions::Store::new(&state.db),
+            true,
+            state.config.session_idle,
+        ));
+    for (method, path, cookie, expected) in [
+        ("GET", "/hall", Some(&cookie), "2020100002"),
+        ("GET", "/hall", None, "nobody"),
+        ("POST", "/hall", Some(&cookie), "not read"),
+        ("GET", "/api/who", Some(&cookie), "not read"),
+        ("POST", "/api/who", Some(&cookie), "not read"),
+    ] {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie.as_str());
+        }
+        let response = probe
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("answer");
+        let answer = response
+            .headers()
+            .get("x-answered")
+            .and_then(|value| value.to_str().ok());
+        assert_eq!(answer, Some(expected), "{method} {path}");
+    }
 }
 
 /// Servers built while others answer (as the tests do, each with its own runtime on its
