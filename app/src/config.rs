@@ -59,6 +59,10 @@ pub struct Config {
     /// 100: a dormitory behind one campus address signs in, guessing at scale is stopped.
     /// A load test that plays wrong passwords from 127.0.0.1 raises it.
     pub signin_failures_per_client: u32,
+    /// `LIXIAO_SIGNIN_WAIT_MS`: the longest a sign-in (or password change) may expect to
+    /// wait for its password check before it is answered at once with 503 "登录人数较多，
+    /// 请稍后再试" and `Retry-After` (see `auth::password::SignInQueue`). Default 3000.
+    pub signin_wait: std::time::Duration,
 }
 
 /// The sync API's token bucket, per token.
@@ -203,6 +207,8 @@ impl Config {
             "LIXIAO_SIGNIN_FAILURES_PER_CLIENT",
             &crate::db::throttle::MAX_CLIENT_FAILURES.to_string(),
         )?;
+        let signin_wait =
+            std::time::Duration::from_millis(count("LIXIAO_SIGNIN_WAIT_MS", "3000")?.into());
         let slip_keys = match lookup("LIXIAO_SLIP_KEY").filter(|v| !v.trim().is_empty()) {
             Some(current) => Some(
                 crate::verify::SlipKeys::parse(&current, &read("LIXIAO_SLIP_OLD_KEYS", ""))
@@ -249,6 +255,7 @@ impl Config {
             public_url,
             verify_per_minute,
             signin_failures_per_client,
+            signin_wait,
         })
     }
 
@@ -307,6 +314,7 @@ mod tests {
         assert_eq!(config.session_max.as_secs(), 12 * 3600);
         assert_eq!(config.sync_rate, SyncRate::default());
         assert_eq!(config.signin_failures_per_client, 100);
+        assert_eq!(config.signin_wait.as_millis(), 3000);
         assert!(config.slip_keys.is_none() && config.public_url.is_none());
     }
 

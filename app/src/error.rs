@@ -26,6 +26,10 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// Too many people at once for the server to answer this in time (password checks on
+    /// departure day): nothing was done, and trying again in a few seconds will work.
+    #[error("{0}")]
+    Busy(String),
     /// Something failed on our side. Deliberately says nothing about what.
     #[error("系统繁忙，请稍后再试。如问题持续，请致电信息化建设与管理处 0516-83592137。")]
     Internal,
@@ -44,7 +48,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal => 500,
-            AppError::Network => 503,
+            AppError::Busy(_) | AppError::Network => 503,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Shared {
     pub assets: Arc<crate::assets::Assets>,
     /// Checks of slips per client address (`LIXIAO_VERIFY_PER_MINUTE`), this process.
     pub verify_limiter: crate::rate::RateLimiter,
+    /// The people waiting for a password check in this process (`LIXIAO_SIGNIN_WAIT_MS`).
+    pub signin_queue: Arc<crate::auth::password::SignInQueue>,
 }
 
 impl AppState {
@@ -35,8 +37,10 @@ impl AppState {
                 .into();
         let per_minute = f64::from(config.verify_per_minute);
         let verify_limiter = crate::rate::RateLimiter::new(per_minute / 60.0, per_minute);
+        let signin_queue = Arc::new(crate::auth::password::SignInQueue::new(config.signin_wait));
         AppState(Arc::new(Shared {
             verify_limiter,
+            signin_queue,
             leptos_options,
             db,
             config: Arc::new(config),
@@ -54,6 +58,7 @@ impl AppState {
             build_version: self.build_version.clone(),
             assets: Arc::new(assets),
             verify_limiter: self.verify_limiter.clone(),
+            signin_queue: self.signin_queue.clone(),
         }))
     }
 

@@ -1,7 +1,13 @@
 //! The limits on password guessing, shared by sign-in and password change, so both paths
 //! to checking a password cost a guesser the same (policy in `db::throttle`).
 
-use crate::{AppError, db::throttle, net::ClientInfo, state::AppState};
+use crate::{
+    AppError,
+    auth::password::{Busy, Place},
+    db::throttle,
+    net::ClientInfo,
+    state::AppState,
+};
 
 /// One attempt at a password from this request's client, counted under `subject`
 /// (see [`throttle::subject`]).
@@ -37,6 +43,16 @@ impl<'a> Attempt<'a> {
         Ok(())
     }
 
+    /// A place in the queue for the password check, or [`AppError::Busy`] (503 with
+    /// `Retry-After`) when the wait would be too long; `busy` says what to do, with `{}`
+    /// for the seconds. Nothing is counted then: no password was checked.
+    pub fn queue(&self, busy: &str) -> Result<Place<'a>, AppError> {
+        self.state
+            .signin_queue
+            .enter()
+            .map_err(|refused| busy_error(refused, busy))
+    }
+
     /// Unix seconds until which this client may not try this login, if it is locked now.
     pub async fn locked_until(&self) -> Result<Option<i64>, AppError> {
         Ok(throttle::locked_until(
@@ -62,6 +78,27 @@ impl<'a> Attempt<'a> {
     pub async fn succeeded(&self) -> Result<(), AppError> {
         Ok(throttle::record_success(&self.state.db, &self.subject, &self.client).await?)
     }
+}
+
+/// Turns a password check away before any other work when the [`SignInQueue`] is
+/// already too long (see [`Attempt::queue`] for `busy`): on departure day, the many
+/// who are told to come back cost the server next to nothing.
+///
+/// [`SignInQueue`]: crate::auth::password::SignInQueue
+pub fn refuse_if_busy(state: &AppState, busy: &str) -> Result<(), AppError> {
+    state
+        .signin_queue
+        .has_room()
+        .map_err(|refused| busy_error(refused, busy))
+}
+
+/// 503 with `Retry-After`, and `busy` with the seconds in place of `{}`.
+fn busy_error(refused: Busy, busy: &str) -> AppError {
+    let seconds = refused.retry_after.as_secs().max(1);
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    }
+    AppError::Busy(busy.replace("{}", &seconds.to_string()))
 }
 
 /// The lockout message: when to retry, in Beijing time.

@@ -101,10 +101,16 @@ pub fn is_common_password(password: &str) -> bool {
     COMMON.lines().any(|common| common == lowered)
 }
 
+/// More people are signing in than the server can check passwords for right now.
+#[cfg(feature = "ssr")]
+const BUSY_SIGNING_IN: &str = "登录人数较多，请约 {} 秒后再试。";
+#[cfg(feature = "ssr")]
+const BUSY_CHANGING_PASSWORD: &str = "登录人数较多，密码尚未修改，请约 {} 秒后再试。";
+
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(student_number: String, password: String) -> Result<(), AppError> {
     use crate::{
-        auth::guard::{Attempt, locked},
+        auth::guard::{Attempt, locked, refuse_if_busy},
         db::{
             accounts,
             audit::{self, Event, Who},
@@ -118,6 +124,7 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             validate_login(&student_number, &password)?;
             let number = student_number.trim();
             let state = AppState::from_context()?;
+            refuse_if_busy(&state, BUSY_SIGNING_IN)?;
             let client = session::client();
             let account = accounts::find(&state.db, number).await?;
             let known = account.as_ref().map(|account| account.login.as_str());
@@ -126,11 +133,13 @@ pub async fn login(student_number: String, password: String) -> Result<(), AppEr
             let audit = |event| audit::record(&state.db, crate::clock::now(), event, &who);
 
             attempt.admit().await?;
+            let place = attempt.queue(BUSY_SIGNING_IN)?;
             let stored = account
                 .as_ref()
                 .map(|account| account.password_hash.clone());
             // Verify even for an unknown number or a locked one, so every case takes the same time.
-            let matches = password::verify(password, stored).await;
+            let matches = password::verify(&place, password, stored).await;
+            drop(place);
 
             if let Some(until) = attempt.locked_until().await? {
                 audit(Event::LoginRefusedLocked).await?;
@@ -241,10 +250,12 @@ pub async fn change_password(
             }
             let attempt = Attempt::new(&state, number.clone(), session::client());
             attempt.admit().await?;
+            // Held through the new password's hash too.
+            let place = attempt.queue(BUSY_CHANGING_PASSWORD)?;
             let stored = accounts::find(&state.db, &number)
                 .await?
                 .map(|a| a.password_hash);
-            let matches = password::verify(current_password, stored).await;
+            let matches = password::verify(&place, current_password, stored).await;
             let lock = match attempt.locked_until().await? {
                 Some(until) => Some(until),
                 None if !matches => {
@@ -267,6 +278,7 @@ pub async fn change_password(
             let hash = password::hash(new_password)
                 .await
                 .map_err(AppError::internal)?;
+            drop(place);
             accounts::change_password(&state.db, &number, &hash).await?;
             session::audit(&state, Event::PasswordChanged, &number).await?;
             session::sign_out().await?;

@@ -2,9 +2,12 @@
 //! checking run off the async runtime, a few at a time (each takes tens of milliseconds
 //! of CPU and 19 MiB).
 
-use std::sync::{
-    Arc, Mutex, OnceLock,
-    atomic::{AtomicUsize, Ordering},
+use std::{
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
 };
 
 use tokio::sync::Semaphore;
@@ -55,7 +58,9 @@ async fn bounded<T: Send + 'static>(
         .send(Box::new(move || {
             let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
             PEAK.fetch_max(running, Ordering::SeqCst);
+            let started = std::time::Instant::now();
             let output = work();
+            record_hash_time(started.elapsed());
             RUNNING.fetch_sub(1, Ordering::SeqCst);
             // The caller may have gone (its request timed out): nothing to tell then.
             let _ = done.send(output);
@@ -67,6 +72,131 @@ async fn bounded<T: Send + 'static>(
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// How long one hash has taken lately on a hashing thread (start to end, so it includes
+/// the time the thread waited for a core): a moving average, in microseconds; 0 until
+/// the first hash is done.
+static MEAN_HASH_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// Assumed before the first hash is timed: a hash takes 20-40 ms of CPU on the machines
+/// measured, and four threads share two cores.
+const FIRST_GUESS: Duration = Duration::from_millis(60);
+
+fn record_hash_time(took: Duration) {
+    let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+    // Each new hash moves the average an eighth of the way: a few dozen hashes follow a
+    // change of load (pages taking the cores, say) without one slow hash swinging it.
+    let _ = MEAN_HASH_MICROS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |mean| {
+        Some(if mean == 0 {
+            sample
+        } else {
+            mean - mean / 8 + sample / 8
+        })
+    });
+}
+
+/// The recent time of one hash on a hashing thread (see [`MEAN_HASH_MICROS`]).
+pub fn mean_hash_time() -> Duration {
+    match MEAN_HASH_MICROS.load(Ordering::Relaxed) {
+        0 => FIRST_GUESS,
+        micros => Duration::from_micros(micros),
+    }
+}
+
+/// The people waiting for a password check (signing in, changing a password), so that
+/// one who would wait longer than [`Config::signin_wait`] is told at once that the
+/// system is busy instead of being kept waiting until the request times out.
+///
+/// On departure day more graduates may arrive in a second than the machine can check
+/// passwords for (each check is deliberately slow). Queueing all of them made every
+/// one wait longer, until the waits passed the request timeout and nobody got in;
+/// turning the excess away at once keeps the wait of those admitted short, and the
+/// others try again a few seconds later. Work no one is watching (a roster import's
+/// hashes) does not queue here: it waits for the hashing threads without a limit.
+///
+/// [`Config::signin_wait`]: crate::config::Config::signin_wait
+pub struct SignInQueue {
+    waiting: AtomicUsize,
+    max_wait: Duration,
+}
+
+/// A place in the [`SignInQueue`], held while its password is checked (and hashed).
+pub struct Place<'a>(&'a SignInQueue);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The wait would be too long: try again after `retry_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    pub retry_after: Duration,
+}
+
+impl SignInQueue {
+    pub fn new(max_wait: Duration) -> Self {
+        SignInQueue {
+            waiting: AtomicUsize::new(0),
+            max_wait,
+        }
+    }
+
+    /// A place in the queue, or [`Busy`] if the hashes already waiting would keep this
+    /// one longer than the limit.
+    pub fn enter(&self) -> Result<Place<'_>, Busy> {
+        self.enter_with(mean_hash_time())
+    }
+
+    /// Whether there is room now, without taking a place: a sign-in is turned away with
+    /// this before it costs the database anything (the place is taken just before the
+    /// check, after the sign-in limits, which may make it wait).
+    pub fn has_room(&self) -> Result<(), Busy> {
+        self.refusal(self.waiting.load(Ordering::SeqCst), mean_hash_time())
+            .map_or(Ok(()), Err)
+    }
+
+    /// The refusal of a newcomer with `waiting` before it, if it would wait too long.
+    fn refusal(&self, waiting: usize, mean: Duration) -> Option<Busy> {
+        let wait = expected_wait(waiting, mean);
+        // By then the people ahead have had their answers.
+        (wait > self.max_wait).then(|| Busy {
+            retry_after: Duration::from_secs_f64(wait.as_secs_f64().ceil().clamp(1.0, 60.0)),
+        })
+    }
+
+    fn enter_with(&self, mean: Duration) -> Result<Place<'_>, Busy> {
+        let mut waiting = self.waiting.load(Ordering::SeqCst);
+        loop {
+            if let Some(busy) = self.refusal(waiting, mean) {
+                return Err(busy);
+            }
+            match self.waiting.compare_exchange(
+                waiting,
+                waiting + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return Ok(Place(self)),
+                Err(now) => waiting = now,
+            }
+        }
+    }
+
+    /// How many are waiting or being checked now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// How long a newcomer waits for a hashing thread with `ahead` checks before it, each
+/// taking `mean` on one of the [`CONCURRENT_HASHES`] threads: the first few start at
+/// once, and every further round of threads costs one hash time.
+pub fn expected_wait(ahead: usize, mean: Duration) -> Duration {
+    let rounds = u32::try_from(ahead / CONCURRENT_HASHES).unwrap_or(u32::MAX);
+    mean.saturating_mul(rounds)
+}
 
 /// Hashes asked for and not yet answered: running, or waiting for a thread.
 static PENDING: AtomicUsize = AtomicUsize::new(0);
@@ -100,6 +230,7 @@ fn hashing_threads() -> Result<&'static std::sync::mpsc::Sender<Job>, String> {
                 std::thread::Builder::new()
                     .name(format!("argon2-{index}"))
                     .spawn(move || {
+                        give_way_to_requests();
                         loop {
                             // The lock is held only while taking the next job.
                             let next = match receiver.lock() {
@@ -127,6 +258,33 @@ fn hashing_threads() -> Result<&'static std::sync::mpsc::Sender<Job>, String> {
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The niceness of the hashing threads (the request threads keep 0).
+pub const HASHING_NICENESS: i32 = 10;
+
+/// Lowers this thread's scheduling priority to [`HASHING_NICENESS`]. When page requests
+/// and password checks both want the cores, the requests of the students already signed
+/// in get them first (about nine tenths of the time): a sign-in storm slows itself
+/// before it slows everyone's pages. With the cores otherwise idle, the hashes get all
+/// of them, and the [`SignInQueue`] sees their real pace either way.
+fn give_way_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+        // thread-priority maps its 0-99 onto niceness 19 down to -20: 22 is 10 (a test
+        // reads the threads' niceness back from /proc).
+        let result = ThreadPriorityValue::try_from(22_u8)
+            .map_err(|error| error.to_string())
+            .and_then(|value| {
+                set_current_thread_priority(ThreadPriority::Crossplatform(value))
+                    .map_err(|error| format!("{error:?}"))
+            });
+        if let Err(error) = result {
+            // Hashing still works, at the same priority as the pages.
+            tracing::warn!(%error, "cannot lower the hashing thread's priority");
+        }
+    }
 }
 
 /// argon2id with OWASP's minimum: 19 MiB, 2 passes, 1 lane.
@@ -226,7 +384,8 @@ fn matches(password: &[u8], stored: &str) -> Result<bool, String> {
 /// Checks `password` against `stored`. With no stored hash (unknown student number) it
 /// still does the same work against a fixed hash, so the two cases take the same time.
 /// Like hashing, the check runs within the concurrency bound: it costs the same 19 MiB.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
+/// It is done in a place of the [`SignInQueue`], taken by the caller: someone is waiting.
+pub async fn verify(_place: &Place<'_>, password: String, stored: Option<String>) -> bool {
     let known = stored.is_some();
     let stored = match stored {
         Some(stored) => stored,
@@ -275,6 +434,98 @@ pub fn one_time_password() -> String {
 mod tests {
     use super::*;
 
+    /// A place in a queue of its own (the tests' checks are not what is measured here).
+    fn place() -> Place<'static> {
+        static QUEUE: OnceLock<SignInQueue> = OnceLock::new();
+        QUEUE
+            .get_or_init(|| SignInQueue::new(Duration::from_secs(3600)))
+            .enter()
+            .expect("room")
+    }
+
+    #[test]
+    fn the_first_checks_start_at_once_and_each_round_after_waits_one_hash() {
+        let mean = Duration::from_millis(40);
+        for ahead in 0..CONCURRENT_HASHES {
+            assert_eq!(expected_wait(ahead, mean), Duration::ZERO, "{ahead} ahead");
+        }
+        assert_eq!(expected_wait(CONCURRENT_HASHES, mean), mean);
+        assert_eq!(expected_wait(2 * CONCURRENT_HASHES + 1, mean), mean * 2);
+        assert_eq!(
+            expected_wait(usize::MAX, mean),
+            mean.saturating_mul(u32::MAX)
+        );
+    }
+
+    #[test]
+    fn the_queue_turns_away_who_would_wait_too_long_and_lets_them_in_once_there_is_room() {
+        // Room for two rounds of hashing threads plus one round of waiting.
+        let mean = Duration::from_millis(100);
+        let queue = SignInQueue::new(mean);
+        let admitted: Vec<_> = (0..2 * CONCURRENT_HASHES)
+            .map(|index| {
+                queue
+                    .enter_with(mean)
+                    .unwrap_or_else(|busy| panic!("#{index} refused: {busy:?}"))
+            })
+            .collect();
+        assert_eq!(queue.waiting(), 2 * CONCURRENT_HASHES);
+        let busy = queue
+            .enter_with(mean)
+            .map(|_| ())
+            .expect_err("a third round is too long");
+        assert_eq!(busy.retry_after, Duration::from_secs(1));
+        assert_eq!(
+            queue.waiting(),
+            2 * CONCURRENT_HASHES,
+            "a refusal holds no place"
+        );
+        // However slow the hashes, a free thread is never refused; a slower machine (or
+        // busier cores) is told to come back later.
+        let slow = Duration::from_secs(20);
+        let crowded = SignInQueue::new(Duration::from_millis(1));
+        let held: Vec<_> = (0..CONCURRENT_HASHES)
+            .map(|_| crowded.enter_with(slow).expect("threads free"))
+            .collect();
+        let busy = crowded.enter_with(slow).map(|_| ()).expect_err("full");
+        assert_eq!(busy.retry_after, Duration::from_secs(20));
+        drop(held);
+        assert_eq!(crowded.waiting(), 0);
+
+        drop(admitted.into_iter().next());
+        assert!(
+            queue.enter_with(mean).is_ok(),
+            "one left: room for one more"
+        );
+    }
+
+    /// The hashing threads give way to the request threads (see `give_way_to_requests`).
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_hashing_threads_run_at_a_lower_priority() {
+        hash("start the threads".to_owned()).await.expect("hashes");
+        let mut seen = 0;
+        for task in std::fs::read_dir("/proc/self/task").expect("tasks") {
+            let path = task.expect("task").path();
+            let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ...: the fields after the command's closing parenthesis.
+            let Some((comm, rest)) = stat.split_once(") ") else {
+                continue;
+            };
+            if !comm.contains("(argon2-") {
+                continue;
+            }
+            let fields: Vec<&str> = rest.split(' ').collect();
+            // proc(5): niceness is field 19; `rest` starts at field 3.
+            let nice: i32 = fields[19 - 3].parse().expect("niceness");
+            assert_eq!(nice, HASHING_NICENESS, "{comm}: {stat}");
+            seen += 1;
+        }
+        assert_eq!(seen, CONCURRENT_HASHES, "every hashing thread");
+    }
+
     #[test]
     fn the_initial_password_follows_the_source_guide() {
         let cases = [
@@ -303,7 +554,10 @@ mod tests {
         let storm: Vec<_> = (0..32)
             .map(|index| {
                 let stored = (index % 4 != 0).then(|| stored.clone());
-                tokio::spawn(verify("wrong".to_owned(), stored))
+                tokio::spawn(async move {
+                    let place = place();
+                    verify(&place, "wrong".to_owned(), stored).await
+                })
             })
             .collect();
         for attempt in storm {
@@ -326,8 +580,8 @@ mod tests {
             .hash_password(b"12002X", &salt)
             .expect("hashes")
             .to_string();
-        assert!(verify("12002X".to_owned(), Some(theirs.clone())).await);
-        assert!(!verify("12002x".to_owned(), Some(theirs)).await);
+        assert!(verify(&place(), "12002X".to_owned(), Some(theirs.clone())).await);
+        assert!(!verify(&place(), "12002x".to_owned(), Some(theirs)).await);
         let ours = hash("12002X".to_owned()).await.expect("hashes");
         let parsed = PasswordHash::new(&ours).expect("PHC string");
         assert!(argon2().verify_password(b"12002X", &parsed).is_ok());
@@ -341,13 +595,13 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(verify("12002X".to_owned(), Some(hash.clone())).await);
+        assert!(verify(&place(), "12002X".to_owned(), Some(hash.clone())).await);
         assert!(
-            !verify("12002x".to_owned(), Some(hash.clone())).await,
+            !verify(&place(), "12002x".to_owned(), Some(hash.clone())).await,
             "no case folding"
         );
-        assert!(!verify("".to_owned(), Some(hash)).await);
-        assert!(!verify("12002X".to_owned(), None).await);
-        assert!(!verify("12002X".to_owned(), Some("not a hash".to_owned())).await);
+        assert!(!verify(&place(), "".to_owned(), Some(hash)).await);
+        assert!(!verify(&place(), "12002X".to_owned(), None).await);
+        assert!(!verify(&place(), "12002X".to_owned(), Some("not a hash".to_owned())).await);
     }
 }

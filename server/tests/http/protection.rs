@@ -668,3 +668,87 @@ async fn the_limit_windows_end_and_old_rows_are_forgotten() {
         "a running lock is kept"
     );
 }
+
+/// Departure day: more students signing in at once than the server can check passwords
+/// for. One who would wait longer than `LIXIAO_SIGNIN_WAIT_MS` is answered at once (503,
+/// `Retry-After`, the reason in Chinese), with or without script, and nothing is counted
+/// against them: no password was checked. With room again, they sign in.
+#[tokio::test]
+async fn sign_ins_beyond_what_the_server_can_check_are_told_at_once_to_retry() {
+    let app = TestApp::with_env_and_demo_students(&[("LIXIAO_SIGNIN_WAIT_MS", "1")]).await;
+    let cookie = app.sign_in("2020100002", "12002X").await;
+    clear_audit(&app).await;
+    // A password check on every hashing thread: the next one would wait a whole hash.
+    let checking: Vec<_> = (0..app::auth::password::CONCURRENT_HASHES)
+        .map(|_| app.state.signin_queue.enter().expect("threads free"))
+        .collect();
+
+    // More tries than the lock allows (five): none of them counts.
+    for password in [
+        "061234", "wrong-1", "wrong-2", "wrong-3", "wrong-4", "wrong-5",
+    ] {
+        let refused = attempt(&app, "2020100001", password, "10.0.0.9").await;
+        assert_eq!(
+            refused.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{refused:?}"
+        );
+        assert!(
+            refused.body.contains("登录人数较多") && refused.body.contains("秒后再试"),
+            "{}",
+            refused.body
+        );
+        let retry = refused
+            .headers
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok())
+            .expect("Retry-After in seconds");
+        assert!((1..=60).contains(&retry), "Retry-After: {retry}");
+        assert!(refused.cookie.is_none(), "not signed in");
+    }
+
+    // The sign-in form without script: back to the form, which shows the reason.
+    let request = Request::post("/api/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html,application/xhtml+xml")
+        .header(
+            "referer",
+            format!("{}/login", crate::common::TEST_PUBLIC_URL),
+        )
+        .header("host", "lixiao.test")
+        .header("origin", crate::common::TEST_PUBLIC_URL)
+        .body(Body::from("student_number=2020100001&password=061234"))
+        .expect("request");
+    let posted = Reply::read(app.send(request).await).await;
+    assert!(posted.status.is_redirection(), "{posted:?}");
+    assert!(posted.headers.contains_key("retry-after"), "{posted:?}");
+    let back = posted.location.expect("back to the form");
+    let shown = app.page(&back, None).await;
+    let alert = shown
+        .body
+        .split(r#"role="alert""#)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no alert on {back}: {}", shown.body));
+    assert!(alert.contains("登录人数较多"), "{alert}");
+
+    // Changing a password is a check too: refused the same way, the password kept.
+    let change = call_from(
+        &app,
+        "/api/change_password",
+        "current_password=12002X&new_password=Departure-2026&confirm_password=Departure-2026",
+        &cookie,
+        "10.0.0.8",
+    )
+    .await;
+    assert_eq!(change.status, StatusCode::SERVICE_UNAVAILABLE, "{change:?}");
+    assert!(change.body.contains("密码尚未修改"), "{}", change.body);
+
+    assert_eq!(audit_rows(&app).await, Vec::new(), "nothing happened");
+    assert_eq!(app.count("SELECT COUNT(*) FROM login_locks").await, 0);
+
+    drop(checking);
+    let admitted = attempt(&app, "2020100001", "061234", "10.0.0.9").await;
+    assert!(admitted.cookie.is_some(), "signed in: {admitted:?}");
+    app.sign_in("2020100002", "12002X").await;
+}
