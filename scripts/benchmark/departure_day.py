@@ -1,12 +1,13 @@
 """Departure day, scripted for Locust (scripts/bench runs it headless).
 
 Students arrive over a few minutes (Locust's spawn rate is the arrival rate): each signs
-in, looks at the clearance page a few times, submits if all four offices pass (every 4th
-student of the benchmark's seed), tries again (which must be refused: submit once), and
-half of those print the slip. Meanwhile the library's and the archives' systems push
-updates through the sync API, each once a second. Each simulated
-student is one real student of the seed and goes through the day once: a student who is
-done closes the connection and stays idle (Locust would otherwise replace a stopped user
+in (trying again after the seconds the server names when it says too many are signing
+in), looks at the clearance page a few times, submits if all four offices pass (every
+4th student of the benchmark's seed), tries again (which must be refused: submit once),
+and half of those print the slip. Meanwhile the library's and the archives' systems push
+updates through the sync API, each once a second. Each simulated student is one real
+student of the seed and goes through the day once: a student who is done closes the
+connection and stays idle (Locust would otherwise replace a stopped user
 by a new one, and the arrivals would become a loop).
 """
 
@@ -40,12 +41,22 @@ class Student(FastHttpUser):
 
     def wait_time(self):
         # Reading the page between clicks; once done, idle for the rest of the run.
-        return 3600 if self.done else random.uniform(0.5, 2.0)
+        if self.done:
+            return 3600
+        if self.pause:
+            pause, self.pause = self.pause, 0
+            return pause
+        return random.uniform(0.5, 2.0)
 
     def on_start(self):
         self.index = next(_next_student) % STUDENTS
         self.views = 0
         self.done = False
+        self.signed_in = False
+        self.pause = 0
+        self.sign_in()
+
+    def sign_in(self):
         with self.client.post(
             "/api/login",
             data={"student_number": number(self.index), "password": PASSWORD},
@@ -54,15 +65,29 @@ class Student(FastHttpUser):
             name="sign in",
             catch_response=True,
         ) as response:
+            location = response.headers.get("Location")
+            retry_after = response.headers.get("Retry-After")
             # A refused sign-in is a redirect too (back to the form, with its error):
             # only the way into the service hall counts as signed in.
-            if response.status_code not in (302, 303) or response.headers.get("Location") != "/hall":
-                response.failure(f"sign-in answered {response.status_code} to {response.headers.get('Location')}")
+            if response.status_code in (302, 303) and location == "/hall":
+                self.signed_in = True
+            elif response.status_code in (302, 303) and retry_after:
+                # "登录人数较多，请约 N 秒后再试": too many signing in at this moment. A
+                # person tries again after about that long (not all at the same instant).
+                response.request_meta["name"] = "sign in: told to retry"
+                response.success()
+                seconds = int(retry_after)
+                self.pause = seconds + random.uniform(0, seconds)
+            else:
+                response.failure(f"sign-in answered {response.status_code} to {location}")
                 self.finish()
 
     @task
     def clearance(self):
         if self.done:
+            return
+        if not self.signed_in:
+            self.sign_in()
             return
         with self.client.get("/clearance", headers=PAGE, name="clearance page", catch_response=True) as response:
             if response.status_code != 200 or "离校审核事项" not in response.text:

@@ -14,9 +14,14 @@ request = function()
 end
 
 -- A refused sign-in is a redirect too (back to the form, with its error): only the way
--- into the service hall counts, and anything else is an error for run.py.
+-- into the service hall counts, and anything else is an error for run.py, except the
+-- answer of a server with too many password checks waiting: back to the form with
+-- Retry-After ("登录人数较多，请约 N 秒后再试"), counted apart.
 dofile(os.getenv("BENCH_DIR") .. "/status.lua")
 expected = "a sign-in"
 served = function(status, headers)
   return (status == 302 or status == 303) and headers["location"] == "/hall"
+end
+told_to_retry = function(status, headers)
+  return (status == 302 or status == 303) and headers["retry-after"] ~= nil
 end
