@@ -11,40 +11,43 @@ use crate::{
     error::IT_HELP_PHONE,
 };
 
-/// The signed-in student, read once per page: pages are rendered on the server only
-/// (islands), and every navigation, sign-in and sign-out included, is a new request.
-/// Known before the page renders when the request's session was read first (page GETs,
-/// see `session::read_before_render`): then the header and the guard draw at once,
-/// without a `Suspense` to wait on.
+/// A page's data, read once per page: pages are rendered on the server only (islands),
+/// and every navigation, sign-in and sign-out included, is a new request. Known before
+/// the page renders when it was read with the request's session (page GETs, see
+/// `session::read_before_render`): then it is drawn at once, without a `Suspense` to
+/// wait on; otherwise it is loaded while the page renders.
 #[derive(Clone)]
-pub enum CurrentUser {
-    // Only the server reads it in advance (the browser never renders these parts).
+pub enum ReadFirst<T: Send + Sync + 'static> {
+    // Only the server reads in advance (the browser never renders these parts).
     #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-    Known(Result<Option<Me>, AppError>),
-    Loading(Resource<Result<Option<Me>, AppError>>),
+    Known(T),
+    Loading(Resource<T>),
 }
 
-impl CurrentUser {
+impl<T> ReadFirst<T>
+where
+    T: Clone + Send + Sync + 'static,
+{
     /// The answer, once there is one (tracked while loading).
-    pub fn get(&self) -> Option<Result<Option<Me>, AppError>> {
+    pub fn get(&self) -> Option<T> {
         match self {
-            CurrentUser::Known(user) => Some(user.clone()),
-            CurrentUser::Loading(resource) => resource.get(),
+            ReadFirst::Known(value) => Some(value.clone()),
+            ReadFirst::Loading(resource) => resource.get(),
         }
     }
 
     /// Draws `view` of the answer: at once when it is known, else once it is loaded.
-    fn view<V>(
+    pub fn view<V>(
         &self,
         fallback: fn() -> AnyView,
-        view: impl Fn(Result<Option<Me>, AppError>) -> V + Clone + Send + Sync + 'static,
+        view: impl Fn(T) -> V + Clone + Send + Sync + 'static,
     ) -> AnyView
     where
         V: IntoView + 'static,
     {
         match self {
-            CurrentUser::Known(user) => view(user.clone()).into_any(),
-            CurrentUser::Loading(resource) => {
+            ReadFirst::Known(value) => view(value.clone()).into_any(),
+            ReadFirst::Loading(resource) => {
                 let resource = *resource;
                 view! {
                     <Suspense fallback=fallback>
@@ -60,13 +63,16 @@ impl CurrentUser {
     }
 }
 
+/// The signed-in student (see [`ReadFirst`]), in the context of every page.
+pub type CurrentUser = ReadFirst<Result<Option<Me>, AppError>>;
+
 pub fn provide_current_user() {
     #[cfg(feature = "ssr")]
     if let Some(answer) = crate::auth::session::answered() {
-        provide_context(CurrentUser::Known(Ok(answer.map(Me::from))));
+        provide_context(ReadFirst::Known(Ok(answer.map(Me::from))) as CurrentUser);
         return;
     }
-    provide_context(CurrentUser::Loading(Resource::new(|| (), |_| who_am_i())));
+    provide_context(ReadFirst::Loading(Resource::new(|| (), |_| who_am_i())) as CurrentUser);
 }
 
 #[component]

@@ -59,10 +59,11 @@ pub async fn get_clearance() -> Result<ClearanceView, AppError> {
 /// nothing left to wait for. `None` when it was not, or no page was read with it.
 #[cfg(feature = "ssr")]
 pub fn read_with_session() -> Option<Result<ClearanceView, AppError>> {
-    use crate::{auth::session, error::respond};
+    use crate::auth::session;
+    // An error is shown by the page's `ErrorPanel`, which sets the status.
     let number = match session::student_of(session::answered()?) {
         Ok(number) => number,
-        Err(error) => return Some(respond(Err(error))),
+        Err(error) => return Some(Err(error)),
     };
     let page = session::take_clearance_page(&number)?;
     Some(Ok(ClearanceView::from(page)))

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     AppError,
-    layout::{ErrorPanel, TelLink, loading, reported_error, reported_error_notice},
+    layout::{ErrorPanel, ReadFirst, TelLink, loading, reported_error, reported_error_notice},
 };
 
 #[component]
@@ -27,25 +27,18 @@ pub fn ClearancePage() -> impl IntoView {
             Err(error) => view! { <ErrorPanel error /> }.into_any(),
         }
     }
-    // Read once: the page is rendered on the server only (not an island), and every
-    // action on it answers with a redirect that renders it afresh. Usually read with
-    // the session before the page renders, so drawn at once.
+    // Read once (the page is rendered on the server only, not an island, and every
+    // action on it answers with a redirect that renders it afresh): usually with the
+    // session, before the page renders.
     #[cfg(feature = "ssr")]
     let known = super::read_with_session();
     #[cfg(not(feature = "ssr"))]
     let known = None;
-    let content = match known {
-        Some(clearance) => page(clearance),
-        None => {
-            let clearance = Resource::new(|| (), |_| get_clearance());
-            view! {
-                <Suspense fallback=loading>
-                    {move || Suspend::new(async move { page(clearance.await) })}
-                </Suspense>
-            }
-            .into_any()
-        }
+    let clearance = match known {
+        Some(clearance) => ReadFirst::Known(clearance),
+        None => ReadFirst::Loading(Resource::new(|| (), |_| get_clearance())),
     };
+    let content = clearance.view(loading, page);
     view! {
         <Title text="研究生离校信息查询" />
         {content}
