@@ -61,7 +61,7 @@ pub struct Config {
     pub signin_failures_per_client: u32,
     /// `LIXIAO_SIGNIN_WAIT_MS`: the longest a sign-in (or password change) may expect to
     /// wait for its password check before it is answered at once with 503 "登录人数较多，
-    /// 请稍后再试" and `Retry-After` (see `auth::password::SignInQueue`). Default 3000.
+    /// 请约 N 秒后再试" and `Retry-After` (see `auth::password::SignInQueue`). Default 3000.
     pub signin_wait: std::time::Duration,
 }
 
@@ -209,6 +209,17 @@ impl Config {
         )?;
         let signin_wait =
             std::time::Duration::from_millis(count("LIXIAO_SIGNIN_WAIT_MS", "3000")?.into());
+        // A sign-in admitted to wait that long would meet the request timeout first.
+        if signin_wait >= request_timeout {
+            return Err(ConfigError {
+                name: "LIXIAO_SIGNIN_WAIT_MS",
+                value: signin_wait.as_millis().to_string(),
+                reason: format!(
+                    "must be shorter than the request timeout ({} s, LIXIAO_REQUEST_TIMEOUT_SECS)",
+                    request_timeout.as_secs()
+                ),
+            });
+        }
         let slip_keys = match lookup("LIXIAO_SLIP_KEY").filter(|v| !v.trim().is_empty()) {
             Some(current) => Some(
                 crate::verify::SlipKeys::parse(&current, &read("LIXIAO_SLIP_OLD_KEYS", ""))
@@ -315,6 +326,11 @@ mod tests {
         assert_eq!(config.sync_rate, SyncRate::default());
         assert_eq!(config.signin_failures_per_client, 100);
         assert_eq!(config.signin_wait.as_millis(), 3000);
+        let error = Config::from_lookup(|name| {
+            (name == "LIXIAO_SIGNIN_WAIT_MS").then(|| "30000".to_owned())
+        })
+        .expect_err("a wait as long as the request timeout is refused");
+        assert_eq!(error.name, "LIXIAO_SIGNIN_WAIT_MS");
         assert!(config.slip_keys.is_none() && config.public_url.is_none());
     }
 

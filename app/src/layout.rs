@@ -36,9 +36,10 @@ where
         }
     }
 
-    /// Draws `view` of the answer: at once when it is known, else once it is loaded.
+    /// Draws `view` of the answer: at once when it is known (moved, not copied: the
+    /// clearance page's is large), else once it is loaded.
     pub fn view<V>(
-        &self,
+        self,
         fallback: fn() -> AnyView,
         view: impl Fn(T) -> V + Clone + Send + Sync + 'static,
     ) -> AnyView
@@ -46,19 +47,16 @@ where
         V: IntoView + 'static,
     {
         match self {
-            ReadFirst::Known(value) => view(value.clone()).into_any(),
-            ReadFirst::Loading(resource) => {
-                let resource = *resource;
-                view! {
-                    <Suspense fallback=fallback>
-                        {move || {
-                            let view = view.clone();
-                            Suspend::new(async move { view(resource.await) })
-                        }}
-                    </Suspense>
-                }
-                .into_any()
+            ReadFirst::Known(value) => view(value).into_any(),
+            ReadFirst::Loading(resource) => view! {
+                <Suspense fallback=fallback>
+                    {move || {
+                        let view = view.clone();
+                        Suspend::new(async move { view(resource.await) })
+                    }}
+                </Suspense>
             }
+            .into_any(),
         }
     }
 }
@@ -69,10 +67,10 @@ pub type CurrentUser = ReadFirst<Result<Option<Me>, AppError>>;
 pub fn provide_current_user() {
     #[cfg(feature = "ssr")]
     if let Some(answer) = crate::auth::session::answered() {
-        provide_context(ReadFirst::Known(Ok(answer.map(Me::from))) as CurrentUser);
+        provide_context(CurrentUser::Known(Ok(answer.map(Me::from))));
         return;
     }
-    provide_context(ReadFirst::Loading(Resource::new(|| (), |_| who_am_i())) as CurrentUser);
+    provide_context(CurrentUser::Loading(Resource::new(|| (), |_| who_am_i())));
 }
 
 #[component]

@@ -1,7 +1,6 @@
 //! A sign-in storm against the real server binary: 200 simultaneous sign-ins. Every
 //! password check holds 19 MiB of argon2 memory, so unbounded checks would need gigabytes;
-//! bounded, the server's peak memory stays small, and every attempt still gets an answer
-//! (those that would wait too long for a check are told at once to try again).
+//! bounded, the server's peak memory stays small, and every attempt still gets an answer.
 
 #[macro_use]
 mod support;
@@ -32,7 +31,17 @@ async fn two_hundred_simultaneous_sign_ins_all_get_answers_in_bounded_memory() {
     let url = fresh_database_url(dir.path()).await;
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
-    let mut server = start(dir.path(), &url, port, &[("LIXIAO_DEMO_DATA", "1")]);
+    // Every check queues here (none is turned away as too long to wait): the bound on
+    // memory is what is measured. The refusals are tested in `http::protection`.
+    let mut server = start(
+        dir.path(),
+        &url,
+        port,
+        &[
+            ("LIXIAO_DEMO_DATA", "1"),
+            ("LIXIAO_SIGNIN_WAIT_MS", "25000"),
+        ],
+    );
     wait_until_up(addr).await;
     let before = peak_rss_kib(server.id());
 
@@ -72,9 +81,8 @@ async fn two_hundred_simultaneous_sign_ins_all_get_answers_in_bounded_memory() {
     );
     for answer in answers.keys() {
         assert!(
-            ["200", "302", "303", "400", "429", "503"].contains(&answer.as_str()),
-            "every sign-in is answered with success, a redirect, 400, 429, or 503 (too many \
-             waiting for a password check: try again): {answers:?}"
+            ["200", "302", "303", "400", "429"].contains(&answer.as_str()),
+            "every sign-in is answered with success, a redirect, 400 or 429: {answers:?}"
         );
     }
     assert!(
