@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import random
+import time
 from datetime import datetime, timezone
 
 import gevent
@@ -41,19 +42,14 @@ class Student(FastHttpUser):
 
     def wait_time(self):
         # Reading the page between clicks; once done, idle for the rest of the run.
-        if self.done:
-            return 3600
-        if self.pause:
-            pause, self.pause = self.pause, 0
-            return pause
-        return random.uniform(0.5, 2.0)
+        return 3600 if self.done else random.uniform(0.5, 2.0)
 
     def on_start(self):
         self.index = next(_next_student) % STUDENTS
         self.views = 0
         self.done = False
         self.signed_in = False
-        self.pause = 0
+        self.retry_at = 0
         self.sign_in()
 
     def sign_in(self):
@@ -77,7 +73,7 @@ class Student(FastHttpUser):
                 response.request_meta["name"] = "sign in: told to retry"
                 response.success()
                 seconds = int(retry_after)
-                self.pause = seconds + random.uniform(0, seconds)
+                self.retry_at = time.monotonic() + seconds + random.uniform(0, seconds)
             else:
                 response.failure(f"sign-in answered {response.status_code} to {location}")
                 self.finish()
@@ -87,6 +83,8 @@ class Student(FastHttpUser):
         if self.done:
             return
         if not self.signed_in:
+            # Locust runs the first task straight after on_start: wait out the pause here.
+            gevent.sleep(max(0, self.retry_at - time.monotonic()))
             self.sign_in()
             return
         with self.client.get("/clearance", headers=PAGE, name="clearance page", catch_response=True) as response:
