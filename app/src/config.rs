@@ -61,7 +61,8 @@ pub struct Config {
     pub signin_failures_per_client: u32,
     /// `LIXIAO_SIGNIN_WAIT_MS`: the longest a sign-in (or password change) may expect to
     /// wait for its password check before it is answered at once with 503 "登录人数较多，
-    /// 请约 N 秒后再试" and `Retry-After` (see `auth::password::SignInQueue`). Default 3000.
+    /// 请约 N 秒后再试" and `Retry-After` (see `auth::password::SignInQueue`). Default 3000,
+    /// or half the request timeout if that is shorter; a value set must be shorter than it.
     pub signin_wait: std::time::Duration,
 }
 
@@ -207,19 +208,27 @@ impl Config {
             "LIXIAO_SIGNIN_FAILURES_PER_CLIENT",
             &crate::db::throttle::MAX_CLIENT_FAILURES.to_string(),
         )?;
-        let signin_wait =
-            std::time::Duration::from_millis(count("LIXIAO_SIGNIN_WAIT_MS", "3000")?.into());
-        // A sign-in admitted to wait that long would meet the request timeout first.
-        if signin_wait >= request_timeout {
-            return Err(ConfigError {
-                name: "LIXIAO_SIGNIN_WAIT_MS",
-                value: signin_wait.as_millis().to_string(),
-                reason: format!(
-                    "must be shorter than the request timeout ({} s, LIXIAO_REQUEST_TIMEOUT_SECS)",
-                    request_timeout.as_secs()
-                ),
-            });
-        }
+        // A sign-in admitted to wait that long would meet the request timeout first: a
+        // wait that is set must be shorter, and the default is at most half of it.
+        let signin_wait = match lookup("LIXIAO_SIGNIN_WAIT_MS").filter(|v| !v.trim().is_empty()) {
+            None => std::time::Duration::from_millis(3000).min(request_timeout / 2),
+            Some(_) => {
+                let wait = std::time::Duration::from_millis(
+                    count("LIXIAO_SIGNIN_WAIT_MS", "3000")?.into(),
+                );
+                if wait >= request_timeout {
+                    return Err(ConfigError {
+                        name: "LIXIAO_SIGNIN_WAIT_MS",
+                        value: wait.as_millis().to_string(),
+                        reason: format!(
+                            "must be shorter than the request timeout ({} s, LIXIAO_REQUEST_TIMEOUT_SECS)",
+                            request_timeout.as_secs()
+                        ),
+                    });
+                }
+                wait
+            }
+        };
         let slip_keys = match lookup("LIXIAO_SLIP_KEY").filter(|v| !v.trim().is_empty()) {
             Some(current) => Some(
                 crate::verify::SlipKeys::parse(&current, &read("LIXIAO_SLIP_OLD_KEYS", ""))
@@ -331,6 +340,12 @@ mod tests {
         })
         .expect_err("a wait as long as the request timeout is refused");
         assert_eq!(error.name, "LIXIAO_SIGNIN_WAIT_MS");
+        // A short request timeout alone is a valid configuration: the default wait fits it.
+        let short = Config::from_lookup(|name| {
+            (name == "LIXIAO_REQUEST_TIMEOUT_SECS").then(|| "1".to_owned())
+        })
+        .expect("a short request timeout is valid");
+        assert_eq!(short.signin_wait.as_millis(), 500);
         assert!(config.slip_keys.is_none() && config.public_url.is_none());
     }
 
