@@ -7,7 +7,7 @@ use std::{
         Arc, Mutex, OnceLock,
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::sync::Semaphore;
@@ -33,8 +33,9 @@ pub fn initial_password(id_number: Option<&str>, student_number: &str) -> String
     }
 }
 
-/// At most this many hashes run at once (each holds 19 MiB for tens of milliseconds):
-/// a sign-in storm queues here instead of exhausting memory or the blocking pool.
+/// At most this many hashes run at once (each holds 19 MiB for tens of milliseconds),
+/// on as many threads: work beyond it waits here (sign-ins first pass the
+/// [`SignInQueue`], which turns away those who would wait too long).
 pub const CONCURRENT_HASHES: usize = 4;
 static HASHING: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
 /// Hashes computing right now, and the most there have ever been at once.
@@ -104,7 +105,7 @@ fn next_mean(mean: u64, sample: u64) -> u64 {
 }
 
 /// The recent time of one hash on a hashing thread (see [`MEAN_HASH_MICROS`]).
-pub fn mean_hash_time() -> Duration {
+fn mean_hash_time() -> Duration {
     match MEAN_HASH_MICROS.load(Ordering::Relaxed) {
         0 => FIRST_GUESS,
         micros => Duration::from_micros(micros),
@@ -119,14 +120,26 @@ pub fn mean_hash_time() -> Duration {
 /// passwords for (each check is deliberately slow). Queueing all of them made every
 /// one wait longer, until the waits passed the request timeout and nobody got in;
 /// turning the excess away at once keeps the wait of those admitted short, and the
-/// others try again a few seconds later. Work no one is watching (a roster import's
-/// hashes) does not queue here: it waits for the hashing threads without a limit.
+/// others try again later. Work no one is watching (a roster import's hashes) does not
+/// queue here: it waits for the hashing threads without a limit.
+///
+/// Those turned away are each given a turn of their own after everyone told before them
+/// (see [`SignInQueue::refusal`]), so the more are turned away, the later the last of
+/// them is told to come back.
 ///
 /// [`Config::signin_wait`]: crate::config::Config::signin_wait
 pub struct SignInQueue {
     waiting: AtomicUsize,
     max_wait: Duration,
+    /// When the turns promised to those told to come back end, in µs since `opened`.
+    promised_until: AtomicU64,
+    opened: Instant,
 }
+
+/// The longest anyone is told to wait before trying again. Past it, the turns promised
+/// are no longer spread: everyone is told this (and who comes back to a queue still
+/// full is given a later turn again).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// A place in the [`SignInQueue`], held while its password is checked (and hashed).
 pub struct Place<'a>(&'a SignInQueue);
@@ -148,36 +161,67 @@ impl SignInQueue {
         SignInQueue {
             waiting: AtomicUsize::new(0),
             max_wait,
+            promised_until: AtomicU64::new(0),
+            opened: Instant::now(),
         }
     }
 
     /// A place in the queue, or [`Busy`] if the hashes already waiting would keep this
     /// one longer than the limit.
     pub fn enter(&self) -> Result<Place<'_>, Busy> {
-        self.enter_with(mean_hash_time())
+        self.enter_with(mean_hash_time(), self.opened.elapsed())
     }
 
     /// Whether there is room now, without taking a place: a sign-in is turned away with
     /// this before it costs the database anything (the place is taken just before the
-    /// check, after the sign-in limits, which may make it wait).
+    /// check, after the sign-in limits, which may make it wait). One turned away here is
+    /// given a turn to come back, as by [`SignInQueue::enter`].
     pub fn has_room(&self) -> Result<(), Busy> {
-        self.refusal(self.waiting.load(Ordering::SeqCst), mean_hash_time())
+        let waiting = self.waiting.load(Ordering::SeqCst);
+        self.refusal(waiting, mean_hash_time(), self.opened.elapsed())
             .map_or(Ok(()), Err)
     }
 
-    /// The refusal of a newcomer with `waiting` before it, if it would wait too long.
-    fn refusal(&self, waiting: usize, mean: Duration) -> Option<Busy> {
+    /// The refusal of a newcomer with `waiting` before it at `now` (since `opened`), if
+    /// it would wait too long, with the time to come back.
+    ///
+    /// Told only the queue's wait (a few seconds), everyone turned away in the same
+    /// seconds came back together and was turned away again: on departure day 18,800
+    /// students sent 124,944 refused sign-ins, and the retries took the cores the pages
+    /// needed. So each one turned away gets a turn of their own, one check's share of
+    /// the hashing threads (`mean` / [`CONCURRENT_HASHES`]) after the last turn promised,
+    /// and not before the people waiting now have had their answers: come back then and
+    /// the queue has room. The turn is advice (someone new who finds room is let in), and
+    /// at most [`MAX_RETRY_AFTER`] away.
+    fn refusal(&self, waiting: usize, mean: Duration, now: Duration) -> Option<Busy> {
         let wait = expected_wait(waiting, mean);
-        // By then the people ahead have had their answers.
-        (wait > self.max_wait).then(|| Busy {
-            retry_after: Duration::from_secs_f64(wait.as_secs_f64().ceil().clamp(1.0, 60.0)),
+        if wait <= self.max_wait {
+            return None;
+        }
+        let micros = |duration: Duration| u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        let now = micros(now);
+        let earliest = now.saturating_add(micros(wait));
+        let latest = now.saturating_add(micros(MAX_RETRY_AFTER));
+        let share = micros(mean) / CONCURRENT_HASHES as u64;
+        let turn = |promised: u64| promised.max(earliest).saturating_add(share).min(latest);
+        let promised = self
+            .promised_until
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |promised| {
+                Some(turn(promised))
+            })
+            .unwrap_or_else(|promised| promised);
+        let seconds = Duration::from_micros(turn(promised).saturating_sub(now)).as_secs_f64();
+        Some(Busy {
+            retry_after: Duration::from_secs_f64(
+                seconds.ceil().clamp(1.0, MAX_RETRY_AFTER.as_secs_f64()),
+            ),
         })
     }
 
-    fn enter_with(&self, mean: Duration) -> Result<Place<'_>, Busy> {
+    fn enter_with(&self, mean: Duration, now: Duration) -> Result<Place<'_>, Busy> {
         let mut waiting = self.waiting.load(Ordering::SeqCst);
         loop {
-            if let Some(busy) = self.refusal(waiting, mean) {
+            if let Some(busy) = self.refusal(waiting, mean, now) {
                 return Err(busy);
             }
             match self.waiting.compare_exchange(
@@ -193,7 +237,8 @@ impl SignInQueue {
     }
 
     /// How many are waiting or being checked now.
-    pub fn waiting(&self) -> usize {
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
         self.waiting.load(Ordering::SeqCst)
     }
 }
@@ -491,13 +536,13 @@ mod tests {
         let admitted: Vec<_> = (0..2 * CONCURRENT_HASHES)
             .map(|index| {
                 queue
-                    .enter_with(mean)
+                    .enter_with(mean, Duration::ZERO)
                     .unwrap_or_else(|busy| panic!("#{index} refused: {busy:?}"))
             })
             .collect();
         assert_eq!(queue.waiting(), 2 * CONCURRENT_HASHES);
         let busy = queue
-            .enter_with(mean)
+            .enter_with(mean, Duration::ZERO)
             .map(|_| ())
             .expect_err("a third round is too long");
         assert_eq!(busy.retry_after, Duration::from_secs(1));
@@ -511,18 +556,83 @@ mod tests {
         let slow = Duration::from_secs(20);
         let crowded = SignInQueue::new(Duration::from_millis(1));
         let held: Vec<_> = (0..CONCURRENT_HASHES)
-            .map(|_| crowded.enter_with(slow).expect("threads free"))
+            .map(|_| {
+                crowded
+                    .enter_with(slow, Duration::ZERO)
+                    .expect("threads free")
+            })
             .collect();
-        let busy = crowded.enter_with(slow).map(|_| ()).expect_err("full");
-        assert_eq!(busy.retry_after, Duration::from_secs(20));
+        let busy = crowded
+            .enter_with(slow, Duration::ZERO)
+            .map(|_| ())
+            .expect_err("full");
+        // The checks running end in 20 s; the turn promised is a quarter of a check after.
+        assert_eq!(busy.retry_after, Duration::from_secs(25));
         drop(held);
         assert_eq!(crowded.waiting(), 0);
 
         drop(admitted.into_iter().next());
         assert!(
-            queue.enter_with(mean).is_ok(),
+            queue.enter_with(mean, Duration::ZERO).is_ok(),
             "one left: room for one more"
         );
+    }
+
+    #[test]
+    fn the_more_are_turned_away_the_later_the_last_is_told_to_come_back() {
+        // The threads are busy for 400 ms; each check takes a tenth of a second of the
+        // four threads' time.
+        let mean = Duration::from_millis(400);
+        let queue = SignInQueue::new(Duration::from_millis(1));
+        let _running: Vec<_> = (0..CONCURRENT_HASHES)
+            .map(|_| {
+                queue
+                    .enter_with(mean, Duration::ZERO)
+                    .expect("threads free")
+            })
+            .collect();
+        let told: Vec<u64> = (0..100)
+            .map(|_| {
+                let busy = queue
+                    .enter_with(mean, Duration::ZERO)
+                    .map(|_| ())
+                    .expect_err("full");
+                busy.retry_after.as_secs()
+            })
+            .collect();
+        // One turn each, a tenth of a second apart after the 400 ms: 16 of them fit in the
+        // first 2 s, the hundredth comes back after 10.4 s.
+        assert_eq!(told[0], 1);
+        assert!(told.windows(2).all(|pair| pair[0] <= pair[1]), "{told:?}");
+        assert_eq!(told.iter().filter(|&&seconds| seconds <= 2).count(), 16);
+        assert_eq!(told[99], 11);
+        assert_eq!(queue.waiting(), CONCURRENT_HASHES, "refusals hold no place");
+
+        // Turned away before any work, the same: the 101st after the hundredth.
+        let later = queue.has_room().expect_err("still full");
+        assert_eq!(later.retry_after, Duration::from_secs(11));
+
+        // Ten seconds on, the turns promised before are mostly past: told from now.
+        let at = Duration::from_secs(10);
+        let busy = queue.enter_with(mean, at).map(|_| ()).expect_err("full");
+        assert_eq!(busy.retry_after, Duration::from_secs(1));
+        let busy = queue
+            .enter_with(mean, Duration::from_secs(60))
+            .map(|_| ())
+            .expect_err("full");
+        assert_eq!(busy.retry_after, Duration::from_secs(1), "all turns past");
+
+        // However many are turned away, nobody is told to wait longer than the limit.
+        let last = (0..5_000)
+            .map(|_| {
+                queue
+                    .enter_with(mean, Duration::from_secs(60))
+                    .map(|_| ())
+                    .expect_err("full")
+            })
+            .last()
+            .expect("refused");
+        assert_eq!(last.retry_after, MAX_RETRY_AFTER);
     }
 
     /// The hashing threads give way to the request threads (see `give_way_to_requests`).
