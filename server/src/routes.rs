@@ -15,11 +15,9 @@ use tower_http::{
     compression::{CompressionLayer, CompressionLevel, DefaultPredicate, Predicate as _},
     services::ServeDir,
     timeout::TimeoutLayer,
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
-use tracing::Level;
 
-use crate::{compress, pwa, security, sessions, sync};
+use crate::{compress, pwa, security, sessions, sync, telemetry};
 
 /// Builds the whole application. `main` serves it; tests call it directly.
 pub fn router(state: AppState) -> Router {
@@ -145,11 +143,7 @@ pub fn router(state: AppState) -> Router {
                 .compress_when(DefaultPredicate::new().and(compress::Unsized)),
         )
         .layer(from_fn_with_state(clients, security::identify_client))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        );
+        .layer(telemetry::http_trace());
     sync_api.merge(pages)
 }
 
