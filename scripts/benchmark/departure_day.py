@@ -1,10 +1,10 @@
 """Departure day, scripted for Locust (scripts/bench runs it headless).
 
 Students arrive over a few minutes (Locust's spawn rate is the arrival rate): each signs
-in (trying again after the seconds the server names when it says too many are signing
-in), looks at the clearance page a few times, submits if all four offices pass (every
-4th student of the benchmark's seed), tries again (which must be refused: submit once),
-and half of those print the slip. Meanwhile the library's and the archives' systems push
+in (told that too many are signing in, it tries again after the seconds the server
+names, to half as long again), looks at the clearance page a few times, submits if all
+four offices pass (every 4th student of the benchmark's seed), tries again (which must be
+refused: submit once), and half of those print the slip. Meanwhile the library's and the archives' systems push
 updates through the sync API, each once a second. Each simulated student is one real
 student of the seed and goes through the day once: a student who is done closes the
 connection and stays idle (Locust would otherwise replace a stopped user
@@ -19,7 +19,7 @@ import time
 from datetime import datetime, timezone
 
 import gevent
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, events, task
 
 STUDENTS = int(os.environ.get("BENCH_STUDENTS", "20000"))
 PASSWORD = os.environ.get("BENCH_PASSWORD", "Bench-password-2026")
@@ -31,6 +31,18 @@ _next_student = itertools.count(int(os.environ.get("BENCH_FIRST_STUDENT", "0")))
 # When this many students are done, the day is over and Locust stops (run.py times it).
 DAY_STUDENTS = int(os.environ.get("BENCH_DAY_STUDENTS", "0"))
 _finished = 0
+# Every "come back in N seconds" the server gave (N), and how often each student heard
+# one: written to BENCH_RETRY_REPORT when the day ends, for run.py's summary.
+_told = []
+_told_per_student = {}
+
+
+@events.quitting.add_listener
+def _report_retries(environment, **_kwargs):
+    report = os.environ.get("BENCH_RETRY_REPORT")
+    if report:
+        with open(report, "w") as file:
+            json.dump({"told": _told, "per_student": list(_told_per_student.values())}, file)
 
 
 def number(index):
@@ -73,7 +85,9 @@ class Student(FastHttpUser):
                 response.request_meta["name"] = "sign in: told to retry"
                 response.success()
                 seconds = int(retry_after)
-                self.retry_at = time.monotonic() + seconds + random.uniform(0, seconds)
+                _told.append(seconds)
+                _told_per_student[self.index] = _told_per_student.get(self.index, 0) + 1
+                self.retry_at = time.monotonic() + seconds * random.uniform(1.0, 1.5)
             else:
                 response.failure(f"sign-in answered {response.status_code} to {location}")
                 self.finish()

@@ -10,6 +10,7 @@ import argparse
 import csv
 import gzip
 import http.client
+import json
 import os
 import re
 import shutil
@@ -159,6 +160,7 @@ def locust(args, base, students):
         "BENCH_STUDENTS": str(args.students),
         "BENCH_FIRST_STUDENT": str(args.first_day_student),
         "BENCH_DAY_STUDENTS": str(students),
+        "BENCH_RETRY_REPORT": str(out / "retries.json"),
     }
     command = [
         args.locust,
@@ -205,6 +207,9 @@ def locust(args, base, students):
                     },
                 )
             )
+    args.day_retries = None
+    if (out / "retries.json").exists():
+        args.day_retries = json.loads((out / "retries.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
     return rows
 
@@ -379,8 +384,17 @@ def main():
         f"departure day: {signed_in['requests'] - signed_in['errors']:,} of {args.day_students:,} students signed in;"
         f" they arrived over {arriving / 60:.1f} minutes ({args.arrivals:g}/s) and {ended}"
         f" {args.day_elapsed / 60:.1f} minutes after the start (Locust's start-up included);"
-        f" {retried:,} sign-ins were told to retry a few seconds later (the server was busy)"
+        f" {retried:,} sign-ins were told to come back later (the server was busy)"
     )
+    told = sorted((args.day_retries or {}).get("told", []))
+    if told:
+        per_student = (args.day_retries or {}).get("per_student", [])
+        print(
+            f"told to come back after (Retry-After): p50 {told[len(told) // 2]} s,"
+            f" p90 {told[len(told) * 9 // 10]} s, longest {told[-1]} s;"
+            f" {len(per_student):,} students were told at least once,"
+            f" {sum(1 for n in per_student if n > 1):,} more than once (at most {max(per_student)} times)"
+        )
     if wasm:
         print(
             f"WebAssembly bundle: {len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} gzip"
