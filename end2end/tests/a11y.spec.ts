@@ -4,9 +4,10 @@ import { expect, test } from "./own-server-fixture";
 import { newPasswordFor, open, scripted, settled, signIn } from "./support";
 
 /**
- * Every page that exists, on desktop and phone, with JavaScript on and off: no WCAG 2.1
- * A/AA violation that axe-core finds, every action at least 44 × 44 CSS pixels, and
- * (with JavaScript) no layout shift when the page hydrates.
+ * Every page that exists, on desktop and phone with JavaScript and on the phone without
+ * (the desktop without JavaScript has the same markup; see playwright.config.ts): no
+ * WCAG 2.1 A/AA violation that axe-core finds, every action at least 44 × 44 CSS pixels,
+ * and (with JavaScript) no layout shift when the page hydrates.
  */
 async function checkPage(page: Page, testInfo: TestInfo, what: string) {
   const violations = scripted(testInfo) ? await axe(page) : await axeWithoutHydration(page);

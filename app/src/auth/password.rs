@@ -612,10 +612,13 @@ mod tests {
         let later = queue.has_room().expect_err("still full");
         assert_eq!(later.retry_after, Duration::from_secs(11));
 
-        // Ten seconds on, the turns promised before are mostly past: told from now.
-        let at = Duration::from_secs(10);
-        let busy = queue.enter_with(mean, at).map(|_| ()).expect_err("full");
-        assert_eq!(busy.retry_after, Duration::from_secs(1));
+        // Five seconds on, the turns promised run until 10.5 s: the next is at 10.6 s.
+        let busy = queue
+            .enter_with(mean, Duration::from_secs(5))
+            .map(|_| ())
+            .expect_err("full");
+        assert_eq!(busy.retry_after, Duration::from_secs(6));
+        // A minute on, every turn promised is past: told the queue's own wait.
         let busy = queue
             .enter_with(mean, Duration::from_secs(60))
             .map(|_| ())
