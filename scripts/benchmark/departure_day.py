@@ -4,10 +4,10 @@ Students arrive over a few minutes (Locust's spawn rate is the arrival rate): ea
 in (told that too many are signing in, it tries again after the seconds the server
 names, to half as long again), looks at the clearance page a few times, submits if all
 four offices pass (every 4th student of the benchmark's seed), tries again (which must be
-refused: submit once), and half of those print the slip. Meanwhile the library's and the archives' systems push
-updates through the sync API, each once a second. Each simulated student is one real
-student of the seed and goes through the day once: a student who is done closes the
-connection and stays idle (Locust would otherwise replace a stopped user
+refused: submit once), and half of those print the slip. Meanwhile the library's and the
+archives' systems push updates through the sync API, each once a second. Each simulated
+student is one real student of the seed and goes through the day once: a student who is
+done closes the connection and stays idle (Locust would otherwise replace a stopped user
 by a new one, and the arrivals would become a loop).
 """
 

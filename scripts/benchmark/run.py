@@ -386,9 +386,10 @@ def main():
         f" {args.day_elapsed / 60:.1f} minutes after the start (Locust's start-up included);"
         f" {retried:,} sign-ins were told to come back later (the server was busy)"
     )
-    told = sorted((args.day_retries or {}).get("told", []))
+    retries = args.day_retries or {}
+    told = sorted(retries.get("told", []))
     if told:
-        per_student = (args.day_retries or {}).get("per_student", [])
+        per_student = retries.get("per_student", [])
         print(
             f"told to come back after (Retry-After): p50 {told[len(told) // 2]} s,"
             f" p90 {told[len(told) * 9 // 10]} s, longest {told[-1]} s;"
