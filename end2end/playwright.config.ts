@@ -4,6 +4,9 @@ import { defineConfig, devices } from "@playwright/test";
 // demo students, so stories that change data (submitting, cancelling the card) never
 // meet across projects. A developer's running app (port 3000, data/) is never touched.
 const FIRST_PORT = Number(process.env.E2E_PORT ?? 3101);
+// The server binary: the release build, unless scripts/test names the one `cargo test`
+// built (the same code, already compiled; see scripts/build --dev).
+const SERVER = process.env.E2E_SERVER ?? "target/release/server";
 
 // Debian's Chromium; Playwright never downloads a browser on these machines.
 const chromium = {
@@ -103,7 +106,7 @@ export default defineConfig({
   })),
   webServer: projects.map(({ name, port }) => ({
     cwd: "..",
-    command: `${database(name).prepare} && exec target/release/server`,
+    command: `${database(name).prepare} && exec ${SERVER}`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

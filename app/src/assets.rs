@@ -1,5 +1,5 @@
-//! The built browser files' names. With `hash-files` (the release build), cargo-leptos
-//! names them by their content (`lixiao.3f9c….wasm`) and lists the hashes in `hash.txt`
+//! The built browser files' names. `scripts/build` (scripts/site.mjs) names them by
+//! their content (`lixiao.3f9c….wasm`) and lists the hashes in `hash.txt`
 //! beside the server binary: each deploy gets new names, so the files can be cached for a
 //! year (`immutable`) and a phone never runs yesterday's bundle with today's pages.
 //! Read once at start-up.

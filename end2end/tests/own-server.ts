@@ -43,7 +43,7 @@ export class OwnServer {
   /** Starts the binary (again, on the same port and database) with `env`. */
   async run(env: Record<string, string> = {}) {
     const root = resolve(__dirname, "../..");
-    this.child = spawn(join(root, "target/release/server"), [], {
+    this.child = spawn(join(root, process.env.E2E_SERVER ?? "target/release/server"), [], {
       cwd: root,
       stdio: ["ignore", "ignore", "inherit"],
       env: {

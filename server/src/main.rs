@@ -134,8 +134,8 @@ async fn run() -> ExitCode {
         }
     };
     leptos_options.site_addr = config.listen_addr;
-    // A release build names its files by their hashes (hash.txt beside this binary);
-    // LEPTOS_HASH_FILES=false turns that off.
+    // scripts/build names the browser files by their hashes (hash.txt beside this
+    // binary); LEPTOS_HASH_FILES=false turns that off.
     if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
         leptos_options.hash_files = std::env::current_exe()
             .ok()
