@@ -35,6 +35,21 @@ impl Assets {
         Self::from_hashes(options, &hashes)
     }
 
+    /// The hashed files this build names that `site_root` does not have: a server whose
+    /// `hash.txt` is from another build than its site, whose pages would load without
+    /// their stylesheet and script. Unhashed names are not checked (a build without
+    /// `hash.txt`, as the tests run the server).
+    pub fn missing_in(&self, site_root: &std::path::Path) -> Vec<&str> {
+        if !self.hashed {
+            return Vec::new();
+        }
+        [&self.css, &self.js, &self.wasm]
+            .into_iter()
+            .filter(|name| !site_root.join(name.trim_start_matches('/')).is_file())
+            .map(String::as_str)
+            .collect()
+    }
+
     /// The names given `hash.txt`'s lines (`js: …`, `wasm: …`, `css: …`; none: plain names).
     pub fn from_hashes(options: &LeptosOptions, hashes: &str) -> Self {
         let hash_of = |kind: &str| {
@@ -82,6 +97,23 @@ fn island_loader(js: &str, wasm: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_file_from_another_build_is_noticed() {
+        let options = LeptosOptions::builder().output_name("lixiao").build();
+        let site = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(site.path().join("pkg")).expect("pkg/");
+        for file in ["lixiao.abc.js", "lixiao.def.wasm", "lixiao.123.css"] {
+            std::fs::write(site.path().join("pkg").join(file), "x").expect("a file");
+        }
+        let this_build = Assets::from_hashes(&options, "js: abc\nwasm: def\ncss: 123\n");
+        assert!(this_build.missing_in(site.path()).is_empty());
+        let another = Assets::from_hashes(&options, "js: abc\nwasm: old\ncss: 123\n");
+        assert_eq!(another.missing_in(site.path()), ["/pkg/lixiao.old.wasm"]);
+        // Without hash.txt nothing is claimed about the site.
+        let plain = Assets::from_hashes(&options, "");
+        assert!(plain.missing_in(site.path()).is_empty());
+    }
 
     #[test]
     fn hashed_names_come_from_the_hash_file() {

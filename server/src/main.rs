@@ -151,6 +151,16 @@ async fn run() -> ExitCode {
         }
     };
     let state = AppState::new(leptos_options, db.clone(), config);
+    let site_root = std::path::Path::new(&*state.leptos_options.site_root);
+    let missing = state.assets.missing_in(site_root);
+    if !missing.is_empty() {
+        // Served anyway (the pages work without script), but not as built: say so loudly.
+        tracing::error!(
+            "hash.txt beside this server names files that {} does not have ({}): pages              will load without their stylesheet and script; build the site and the server              together (scripts/build)",
+            site_root.display(),
+            missing.join(", ")
+        );
+    }
     tracing::info!("Lixiao is listening on http://{}", state.config.listen_addr);
 
     let router = routes::router(state);

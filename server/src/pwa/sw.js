@@ -45,7 +45,7 @@ self.addEventListener("install", (event) => {
   // cache: an older copy there would otherwise be kept as this version's file. A hashed
   // name is its content, so the copy the page just loaded is taken (no second download
   // of the bundle on a phone's first visit).
-  // (cargo-leptos's hashes: 22 characters of URL-safe base64.)
+  // (scripts/site.mjs's hashes: an MD5 in 22 characters of URL-safe base64.)
   const hashed = (path) => /\/pkg\/lixiao\.[A-Za-z0-9_-]{16,}\.(js|wasm|css)$/.test(path);
   const fresh = STATIC_FILES.map(
     (path) => new Request(path, { cache: hashed(path) ? "default" : "reload" }),
