@@ -156,7 +156,9 @@ async fn run() -> ExitCode {
     if !missing.is_empty() {
         // Served anyway (the pages work without script), but not as built: say so loudly.
         tracing::error!(
-            "hash.txt beside this server names files that {} does not have ({}): pages              will load without their stylesheet and script; build the site and the server              together (scripts/build)",
+            "hash.txt beside this server names files that {} does not have ({}): pages \
+             will load without their stylesheet and script; build the site and the \
+             server together (scripts/build)",
             site_root.display(),
             missing.join(", ")
         );
