@@ -73,8 +73,8 @@ mkdirSync(pkg, { recursive: true });
 cpSync("public", staging, { recursive: true });
 
 run("wasm-bindgen", ["--target=web", "--no-typescript", `--out-name=${NAME}`, `--out-dir=${pkg}`, wasmInput]);
-const wasm = join(pkg, `${NAME}.wasm`);
-renameSync(join(pkg, `${NAME}_bg.wasm`), wasm);
+// wasm-bindgen writes lixiao_bg.wasm; `hashed` below gives it its final name.
+const wasm = join(pkg, `${NAME}_bg.wasm`);
 run("wasm-opt", [...WASM_OPT, wasm, "-o", wasm]);
 
 const js = join(pkg, `${NAME}.js`);
