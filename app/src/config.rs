@@ -87,7 +87,8 @@ impl Default for SyncRate {
 pub struct PoolSettings {
     /// `LIXIAO_DB_MAX_CONNECTIONS`: connections this process may hold. Default 8. On
     /// PostgreSQL, the sum over all server processes must stay under the server's
-    /// `max_connections` (100 by default).
+    /// `max_connections` (100 by default). Split between the lane and the pool
+    /// ([`PoolSettings::lane_connections`], [`PoolSettings::pool_connections`]).
     pub max_connections: u32,
     /// `LIXIAO_DB_ACQUIRE_TIMEOUT_SECS`: a request that waits this long for a connection
     /// fails (503-like "busy" to the user) instead of queueing for ever. Default 15.
@@ -101,6 +102,21 @@ pub struct PoolSettings {
     /// busy morning that check was a second round trip for every page. Default 5 s; not
     /// an environment setting (tests shorten it).
     pub ping_idle_after: std::time::Duration,
+}
+
+impl PoolSettings {
+    /// Of `max_connections`, those kept aside for the session-and-page read of every
+    /// signed-in request (`crate::db::lane`): half, at least one.
+    pub fn lane_connections(&self) -> u32 {
+        (self.max_connections / 2).max(1)
+    }
+
+    /// Of `max_connections`, the pool's (everything but the lane): at least one.
+    pub fn pool_connections(&self) -> u32 {
+        self.max_connections
+            .saturating_sub(self.lane_connections())
+            .max(1)
+    }
 }
 
 impl Default for PoolSettings {
@@ -317,6 +333,22 @@ fn public_url(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lane and the pool share `LIXIAO_DB_MAX_CONNECTIONS`; each has at least one.
+    #[test]
+    fn the_connections_are_shared_between_the_lane_and_the_pool() {
+        let split = |max_connections| {
+            let settings = PoolSettings {
+                max_connections,
+                ..PoolSettings::default()
+            };
+            (settings.lane_connections(), settings.pool_connections())
+        };
+        assert_eq!(split(8), (4, 4));
+        assert_eq!(split(5), (2, 3));
+        assert_eq!(split(2), (1, 1));
+        assert_eq!(split(1), (1, 1));
+    }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {

@@ -18,6 +18,9 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
+    /// Connections of `db` kept for the session-and-page read of every signed-in
+    /// request (`crate::db::lane`).
+    pub lane: crate::db::lane::Lane,
     pub config: Arc<Config>,
     /// The build the pages and the service worker belong to (`crate::pwa::build_version`).
     pub build_version: Arc<str>,
@@ -38,11 +41,13 @@ impl AppState {
         let per_minute = f64::from(config.verify_per_minute);
         let verify_limiter = crate::rate::RateLimiter::new(per_minute / 60.0, per_minute);
         let signin_queue = Arc::new(crate::auth::password::SignInQueue::new(config.signin_wait));
+        let lane = crate::db::lane::Lane::new(&db, &config.pool);
         AppState(Arc::new(Shared {
             verify_limiter,
             signin_queue,
             leptos_options,
             db,
+            lane,
             config: Arc::new(config),
             build_version,
             assets: Arc::new(assets),
@@ -54,6 +59,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             leptos_options: self.leptos_options.clone(),
             db: self.db.clone(),
+            lane: self.lane.clone(),
             config: self.config.clone(),
             build_version: self.build_version.clone(),
             assets: Arc::new(assets),

@@ -23,7 +23,7 @@ use crate::{compress, pwa, security, sessions, sync, telemetry};
 pub fn router(state: AppState) -> Router {
     let https = !state.config.plain_http;
     let request_timeout = state.config.request_timeout;
-    let store = sessions::Store::new(&state.db);
+    let store = sessions::Store::new(&state.db, &state.lane);
     sessions::spawn_clean_up(store.clone(), state.db.clone());
     let sessions = sessions::layer(store, https, state.config.session_idle);
     let clients = security::Clients {

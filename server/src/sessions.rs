@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::{
     auth::session::ACCOUNT_KEY,
-    db::{Db, sessions},
+    db::{Db, lane::Lane, sessions},
 };
 use async_trait::async_trait;
 use tower_sessions::{
@@ -28,11 +28,15 @@ const CLEAN_UP_EVERY: Duration = Duration::from_secs(5 * 60);
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    lane: Lane,
 }
 
 impl Store {
-    pub fn new(db: &Db) -> Self {
-        Store { db: db.clone() }
+    pub fn new(db: &Db, lane: &Lane) -> Self {
+        Store {
+            db: db.clone(),
+            lane: lane.clone(),
+        }
     }
 }
 
@@ -94,7 +98,7 @@ impl SessionStore for Store {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = app::clock::unix_now();
-        let Some(loaded) = sessions::load(&self.db, &sessions::key(&id.to_string()), now)
+        let Some(loaded) = sessions::load(&self.lane, &sessions::key(&id.to_string()), now)
             .await
             .map_err(backend)?
         else {

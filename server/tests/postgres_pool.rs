@@ -33,18 +33,7 @@ async fn a_connection_the_server_dropped_while_idle_is_replaced_not_used() {
         .expect("a first query");
 
     // What a restart or a proxy's idle timeout does to it.
-    let mut admin =
-        <sqlx::PgConnection as sqlx::Connection>::connect(&support::postgres_admin_url())
-            .await
-            .expect("admin connection");
-    let dropped: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = $1 AND application_name = 'lixiao') AS t",
-    )
-    .bind(&database)
-    .fetch_one(&mut admin)
-    .await
-    .expect("terminate");
+    let dropped = support::drop_server_connections(&database).await;
     assert_eq!(dropped, 1, "the pool's one connection was dropped");
     tokio::time::sleep(Duration::from_millis(300)).await;
 

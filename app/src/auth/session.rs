@@ -249,12 +249,12 @@ where
     let key = crate::db::sessions::key(id);
     let now = crate::clock::unix_now();
     let (loaded, page) = if PAGE_WITH_SESSION.contains(&path) {
-        match crate::db::sessions::load_with_page(&state.db, &key, now).await? {
+        match crate::db::sessions::load_with_page(&state.lane, &key, now).await? {
             Some((loaded, page)) => (loaded, page),
             None => return Ok(None),
         }
     } else {
-        match crate::db::sessions::load(&state.db, &key, now).await? {
+        match crate::db::sessions::load(&state.lane, &key, now).await? {
             Some(loaded) => (loaded, None),
             None => return Ok(None),
         }

@@ -74,6 +74,7 @@ pub mod departures;
 pub mod desk;
 pub mod imports;
 mod instant;
+pub mod lane;
 pub mod offices;
 pub mod postgres;
 pub mod roster;

@@ -73,7 +73,7 @@ pub async fn open(url: &str, settings: PoolSettings) -> Result<PgPool, OpenError
     first.close().await.map_err(failed)?;
     let ping_idle_after = settings.ping_idle_after;
     let pool = PgPoolOptions::new()
-        .max_connections(settings.max_connections)
+        .max_connections(settings.pool_connections())
         .acquire_timeout(settings.acquire_timeout)
         // Only a connection that sat idle is checked before use (see `ping_idle_after`):
         // one that fails its ping is closed and the pool hands out another.

@@ -11,10 +11,13 @@
 
 use sha2::{Digest, Sha256};
 
+use std::sync::Arc;
+
 use super::{
     Db,
     accounts::SessionState,
     clearance::{StudentPage, session_page_sql, student_page},
+    lane::{Lane, Shelf},
 };
 
 /// What a live session holds: its values (a JSON object), when it expires (Unix
@@ -33,20 +36,31 @@ pub fn key(id: &str) -> String {
         .collect()
 }
 
+/// `on_lane!(lane, function(args…))`: [`on_backend!`] for the functions that read
+/// through the [`Lane`] (every signed-in request's statement).
+macro_rules! on_lane {
+    ($lane:expr, $function:ident ( $($arg:expr),* $(,)? )) => {
+        match $lane {
+            Lane::Sqlite(shelf) => sqlite::$function(shelf, $($arg),*).await,
+            Lane::Postgres(shelf) => postgres::$function(shelf, $($arg),*).await,
+        }
+    };
+}
+
 /// The session `key` unless it expired by `now`, with its account.
-pub async fn load(db: &Db, key: &str, now: i64) -> Result<Option<Loaded>, sqlx::Error> {
-    on_backend!(db, load(key, now))
+pub async fn load(lane: &Lane, key: &str, now: i64) -> Result<Option<Loaded>, sqlx::Error> {
+    on_lane!(lane, load(key, now))
 }
 
 /// [`load`], and in the same statement the clearance page of the session's student
 /// (`None` for staff, or for a student the roster no longer has): the student's own
 /// page costs one statement, not two.
 pub async fn load_with_page(
-    db: &Db,
+    lane: &Lane,
     key: &str,
     now: i64,
 ) -> Result<Option<(Loaded, Option<StudentPage>)>, sqlx::Error> {
-    on_backend!(db, load_with_page(key, now))
+    on_lane!(lane, load_with_page(key, now))
 }
 
 /// Stores a new session; `false` when `key` is taken (the caller draws another id).
@@ -82,7 +96,7 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
 
 for_each_backend! {
     pub(crate) async fn load(
-        pool: &Pool,
+        lane: &Arc<Shelf<Conn>>,
         key: &str,
         now: i64,
     ) -> Result<Option<Loaded>, sqlx::Error> {
@@ -96,23 +110,32 @@ for_each_backend! {
                  WHERE x.id = $1 AND x.expires_at > $2"
             )
         });
+        let mut connection = lane.acquire().await?;
         let row: Option<SessionRow> = sqlx::query_as(sql)
             .bind(key)
             .bind(now)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *connection)
             .await?;
+        connection.shelve();
         Ok(row.map(SessionRow::loaded))
     }
 
     pub(crate) async fn load_with_page(
-        pool: &Pool,
+        lane: &Arc<Shelf<Conn>>,
         key: &str,
         now: i64,
     ) -> Result<Option<(Loaded, Option<StudentPage>)>, sqlx::Error> {
         use sqlx::{FromRow as _, Row as _};
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| session_page_sql(dialect::json_rows));
-        let Some(row) = sqlx::query(sql).bind(key).bind(now).fetch_optional(pool).await? else {
+        let mut connection = lane.acquire().await?;
+        let row = sqlx::query(sql)
+            .bind(key)
+            .bind(now)
+            .fetch_optional(&mut *connection)
+            .await?;
+        connection.shelve();
+        let Some(row) = row else {
             return Ok(None);
         };
         let loaded = SessionRow::from_row(&row)?.loaded();

@@ -45,7 +45,7 @@ pub async fn open(url: &str, settings: PoolSettings) -> Result<SqlitePool, OpenE
         })?;
     }
     let pool = SqlitePoolOptions::new()
-        .max_connections(settings.max_connections)
+        .max_connections(settings.pool_connections())
         .acquire_timeout(settings.acquire_timeout)
         // A file in this process cannot go away like a server can: pinging it before each
         // use is one more hop to the connection's thread and back, for nothing.

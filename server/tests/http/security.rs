@@ -404,8 +404,11 @@ async fn expired_sessions_are_deleted_from_the_store() {
         .execute(pool)
         .await
         .expect("extend"); });
-    server::sessions::delete_expired(&server::sessions::Store::new(&app.state.db))
-        .await
-        .expect("clean-up");
+    server::sessions::delete_expired(&server::sessions::Store::new(
+        &app.state.db,
+        &app.state.lane,
+    ))
+    .await
+    .expect("clean-up");
     assert_eq!(count().await, 1, "only the live session is left");
 }

@@ -132,7 +132,7 @@ async fn who_is_signed_in_is_read_before_a_page_renders_and_only_for_pages() {
         .route_layer(from_fn_with_state(state.clone(), read_before_render))
         .layer(from_fn(attach_memo))
         .layer(server::sessions::layer(
-            server::sessions::Store::new(&state.db),
+            server::sessions::Store::new(&state.db, &state.lane),
             true,
             state.config.session_idle,
         ));

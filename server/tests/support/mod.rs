@@ -137,6 +137,22 @@ pub async fn fresh_postgres_database() -> String {
     format!("{base}/{name}")
 }
 
+/// Ends every connection the servers hold to the PostgreSQL `database`, as a restart or
+/// a proxy's idle timeout would; returns how many there were.
+pub async fn drop_server_connections(database: &str) -> i64 {
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
+        .await
+        .expect("admin connection");
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND application_name = 'lixiao') AS t",
+    )
+    .bind(database)
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate")
+}
+
 /// The database URL for one test: a fresh SQLite file in `dir`, or a fresh PostgreSQL
 /// database when the suite runs on PostgreSQL.
 pub async fn fresh_database_url(dir: &Path) -> String {
