@@ -88,7 +88,8 @@ pub struct PoolSettings {
     /// `LIXIAO_DB_MAX_CONNECTIONS`: connections this process may hold. Default 8. On
     /// PostgreSQL, the sum over all server processes must stay under the server's
     /// `max_connections` (100 by default). Split between the lane and the pool
-    /// ([`PoolSettings::lane_connections`], [`PoolSettings::pool_connections`]).
+    /// ([`PoolSettings::lane_connections`], [`PoolSettings::pool_connections`]); at
+    /// least 2 from the environment, so the split adds none.
     pub max_connections: u32,
     /// `LIXIAO_DB_ACQUIRE_TIMEOUT_SECS`: a request that waits this long for a connection
     /// fails (503-like "busy" to the user) instead of queueing for ever. Default 15.
@@ -96,10 +97,10 @@ pub struct PoolSettings {
     /// `LIXIAO_DB_STATEMENT_TIMEOUT_SECS`: PostgreSQL cancels a statement running this
     /// long. Default 30 (the request timeout). SQLite has no equivalent.
     pub statement_timeout: std::time::Duration,
-    /// PostgreSQL: a connection idle for longer than this is pinged before it is handed
-    /// out (the server may have dropped it: a restart, a proxy's idle timeout). One that
-    /// was just released (the pool pings every connection it takes back) is not: on a
-    /// busy morning that check was a second round trip for every page. Default 5 s; not
+    /// A connection idle for longer than this is pinged before it is handed out (the
+    /// server may have dropped it: a restart, a proxy's idle timeout): by the PostgreSQL
+    /// pool, and by the lane on both backends. One used moments ago is not: on a busy
+    /// morning that check was a second round trip for every page. Default 5 s; not
     /// an environment setting (tests shorten it).
     pub ping_idle_after: std::time::Duration,
 }
@@ -191,12 +192,14 @@ impl Config {
         let max_connections = read("LIXIAO_DB_MAX_CONNECTIONS", "8");
         let pool = PoolSettings {
             max_connections: match max_connections.trim().parse::<u32>() {
-                Ok(count) if (1..=1000).contains(&count) => count,
+                Ok(count) if (2..=1000).contains(&count) => count,
                 _ => {
                     return Err(ConfigError {
                         name: "LIXIAO_DB_MAX_CONNECTIONS",
                         value: max_connections,
-                        reason: "expected a whole number from 1 to 1000".to_owned(),
+                        reason: "expected a whole number from 2 to 1000 (half of them read \
+                                 signed-in requests' sessions, the rest do everything else)"
+                            .to_owned(),
                     });
                 }
             },

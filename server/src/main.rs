@@ -151,6 +151,7 @@ async fn run() -> ExitCode {
         }
     };
     let state = AppState::new(leptos_options, db.clone(), config);
+    let lane = state.lane.clone();
     let site_root = std::path::Path::new(&*state.leptos_options.site_root);
     let missing = state.assets.missing_in(site_root);
     if !missing.is_empty() {
@@ -181,7 +182,9 @@ async fn run() -> ExitCode {
     .with_graceful_shutdown(telemetry::shutdown_signal())
     .await;
 
-    // Let SQLite checkpoint the WAL and release its files cleanly.
+    // Let SQLite checkpoint the WAL and release its files cleanly: the last connection
+    // to close does it.
+    lane.close().await;
     db.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,9 +12,15 @@
 //! What the pool's ping was for is kept where it is needed:
 //! - a request given up half-way (the client left, a timeout) leaves its statement
 //!   unfinished: that connection is pinged, in the background, before it is shelved,
-//!   and dropped if the ping fails;
+//!   and dropped if the ping fails or takes over [`PING_WITHIN`];
 //! - a connection idle for longer than `ping_idle_after` is pinged before use, like the
-//!   pool's (the server may have dropped it), and replaced if the ping fails.
+//!   pool's (the server may have dropped it), and replaced if the ping fails;
+//! - a statement that fails because its shelved connection was lost (a restart of the
+//!   database server within `ping_idle_after`) is run once more on a new connection by
+//!   the callers ([`is_lost_connection`]): the reads are idempotent;
+//! - like the pool's, connections idle for [`IDLE_LIMIT`] or open for [`LIFETIME`] are
+//!   closed when a request finds them, and the rest when the server stops
+//!   ([`Lane::close`]).
 //!
 //! The lane's connections count within `LIXIAO_DB_MAX_CONNECTIONS`
 //! ([`PoolSettings::lane_connections`]).
@@ -31,6 +37,28 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::Db;
 use crate::config::PoolSettings;
 
+/// How long a ping may take before its connection is given up (sqlx's pool waits for
+/// its ping without a limit; a backend stopped dead would hold the lane's places).
+pub const PING_WITHIN: Duration = Duration::from_secs(2);
+/// Shelved this long unused, a connection is closed (the pool's default idle timeout).
+pub const IDLE_LIMIT: Duration = Duration::from_secs(10 * 60);
+/// Open this long, a connection is closed when it next comes off the shelf (the pool's
+/// default lifetime): a failover or a changed server setting reaches the lane too.
+pub const LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// Whether `error` says the connection itself is gone (its socket or its SQLite thread,
+/// or PostgreSQL ended it: an administrator, a shutdown, a connection exception),
+/// rather than the statement failing: then the read may run again on a new one.
+pub fn is_lost_connection(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("57P0") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
 /// The lane of a [`Db`]: the same database, the same connection settings.
 #[derive(Clone, Debug)]
 pub enum Lane {
@@ -44,6 +72,16 @@ impl Lane {
         match db {
             Db::Sqlite(pool) => Lane::Sqlite(Shelf::new(pool.connect_options(), settings)),
             Db::Postgres(pool) => Lane::Postgres(Shelf::new(pool.connect_options(), settings)),
+        }
+    }
+
+    /// Closes the shelved connections and refuses new requests: on shutdown, after the
+    /// last request, so that SQLite's last connection to close can checkpoint the WAL
+    /// ([`Db::close`] closes the pool's).
+    pub async fn close(&self) {
+        match self {
+            Lane::Sqlite(shelf) => shelf.close().await,
+            Lane::Postgres(shelf) => shelf.close().await,
         }
     }
 
@@ -69,6 +107,7 @@ pub struct Shelf<C: Connection + 'static> {
 struct Shelved<C> {
     connection: C,
     since: Instant,
+    opened: Instant,
 }
 
 impl<C: Connection + 'static> std::fmt::Debug for Shelf<C> {
@@ -103,6 +142,15 @@ impl<C: Connection + 'static> Shelf<C> {
                 .len()
     }
 
+    async fn close(&self) {
+        self.permits.close();
+        while let Some(Shelved { connection, .. }) = self.take_idle() {
+            if let Err(error) = connection.close().await {
+                tracing::warn!(%error, "a lane connection did not close cleanly");
+            }
+        }
+    }
+
     fn take_idle(&self) -> Option<Shelved<C>> {
         self.idle
             .lock()
@@ -110,50 +158,71 @@ impl<C: Connection + 'static> Shelf<C> {
             .pop()
     }
 
-    fn shelve(&self, connection: C) {
+    fn shelve(&self, connection: C, opened: Instant) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(Shelved {
                 connection,
                 since: Instant::now(),
+                opened,
             });
     }
 
     /// A connection for one statement; waits while all `size` are in use, at most
     /// `acquire_timeout` (then [`sqlx::Error::PoolTimedOut`], as the pool says it).
     pub async fn acquire(self: &Arc<Self>) -> Result<Lent<C>, sqlx::Error> {
+        self.lend(true).await
+    }
+
+    /// [`Shelf::acquire`], but always a new connection: the retry after
+    /// [`is_lost_connection`], when the shelved ones may all be gone.
+    pub async fn acquire_new(self: &Arc<Self>) -> Result<Lent<C>, sqlx::Error> {
+        self.lend(false).await
+    }
+
+    async fn lend(self: &Arc<Self>, shelved: bool) -> Result<Lent<C>, sqlx::Error> {
         let deadline = tokio::time::Instant::now() + self.acquire_timeout;
         let permit = tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let lent = |connection| Lent {
+        let lent = |connection, opened, reused| Lent {
             connection: Some(connection),
+            opened,
+            reused,
             shelf: self.clone(),
             permit: Some(permit),
         };
         while let Some(Shelved {
             mut connection,
             since,
-        }) = self.take_idle()
+            opened,
+        }) = shelved.then(|| self.take_idle()).flatten()
         {
-            if since.elapsed() <= self.ping_idle_after {
-                return Ok(lent(connection));
+            if since.elapsed() > IDLE_LIMIT || opened.elapsed() > LIFETIME {
+                tokio::spawn(async move {
+                    let _ = tokio::time::timeout(PING_WITHIN, connection.close()).await;
+                });
+                continue;
             }
-            // Idle long enough for the server to have dropped it: a failed ping drops
-            // it here and the next one (or a new one) is tried.
-            if tokio::time::timeout_at(deadline, connection.ping())
+            if since.elapsed() <= self.ping_idle_after {
+                return Ok(lent(connection, opened, true));
+            }
+            // Idle long enough for the server to have dropped it: a failed or slow ping
+            // drops it here and the next one (or a new one) is tried.
+            let within = deadline.min(tokio::time::Instant::now() + PING_WITHIN);
+            if tokio::time::timeout_at(within, connection.ping())
                 .await
                 .is_ok_and(|pinged| pinged.is_ok())
             {
-                return Ok(lent(connection));
+                return Ok(lent(connection, opened, true));
             }
         }
         let connection = tokio::time::timeout_at(deadline, self.options.connect())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
-        Ok(lent(connection))
+        Ok(lent(connection, Instant::now(), false))
     }
 }
 
@@ -162,6 +231,9 @@ impl<C: Connection + 'static> Shelf<C> {
 /// half-way), it is pinged in the background and shelved only if it answers.
 pub struct Lent<C: Connection + 'static> {
     connection: Option<C>,
+    opened: Instant,
+    /// Taken from the shelf (not opened for this statement).
+    reused: bool,
     shelf: Arc<Shelf<C>>,
     permit: Option<OwnedSemaphorePermit>,
 }
@@ -169,7 +241,19 @@ pub struct Lent<C: Connection + 'static> {
 impl<C: Connection + 'static> Lent<C> {
     pub fn shelve(mut self) {
         if let Some(connection) = self.connection.take() {
-            self.shelf.shelve(connection);
+            self.shelf.shelve(connection, self.opened);
+        }
+    }
+
+    /// Whether the statement's `error` is worth running again on a new connection
+    /// ([`Shelf::acquire_new`]): this one came off the shelf and is gone. It is dropped
+    /// at once, its place freed.
+    pub fn lost(mut self, error: &sqlx::Error) -> bool {
+        if self.reused && is_lost_connection(error) {
+            drop(self.connection.take());
+            true
+        } else {
+            false
         }
     }
 }
@@ -200,10 +284,11 @@ impl<C: Connection + 'static> Drop for Lent<C> {
         // than its size.
         let permit = self.permit.take();
         let shelf = self.shelf.clone();
+        let opened = self.opened;
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if connection.ping().await.is_ok() {
-                    shelf.shelve(connection);
+                if let Ok(Ok(())) = tokio::time::timeout(PING_WITHIN, connection.ping()).await {
+                    shelf.shelve(connection, opened);
                 }
                 drop(permit);
             });

@@ -47,6 +47,37 @@ macro_rules! on_lane {
     };
 }
 
+/// `on_lane_connection!(shelf, |connection| statement)`: runs the read `statement` (a
+/// future using `connection`) on a lane connection, and once more on a new connection
+/// when the shelved one it got was gone ([`Lent::lost`](super::lane::Lent::lost)); the
+/// error of a statement that failed otherwise is returned from the calling function.
+macro_rules! on_lane_connection {
+    ($shelf:expr, |$connection:ident| $statement:expr) => {{
+        let mut fresh = false;
+        loop {
+            let mut lent = if fresh {
+                $shelf.acquire_new().await?
+            } else {
+                $shelf.acquire().await?
+            };
+            let $connection = &mut *lent;
+            let answer = $statement.await;
+            match answer {
+                Ok(answer) => {
+                    lent.shelve();
+                    break answer;
+                }
+                Err(error) => {
+                    if !lent.lost(&error) {
+                        return Err(error);
+                    }
+                    fresh = true;
+                }
+            }
+        }
+    }};
+}
+
 /// The session `key` unless it expired by `now`, with its account.
 pub async fn load(lane: &Lane, key: &str, now: i64) -> Result<Option<Loaded>, sqlx::Error> {
     on_lane!(lane, load(key, now))
@@ -110,13 +141,12 @@ for_each_backend! {
                  WHERE x.id = $1 AND x.expires_at > $2"
             )
         });
-        let mut connection = lane.acquire().await?;
-        let row: Option<SessionRow> = sqlx::query_as(sql)
-            .bind(key)
-            .bind(now)
-            .fetch_optional(&mut *connection)
-            .await?;
-        connection.shelve();
+        let row = on_lane_connection!(lane, |connection| {
+            sqlx::query_as::<_, SessionRow>(sql)
+                .bind(key)
+                .bind(now)
+                .fetch_optional(connection)
+        });
         Ok(row.map(SessionRow::loaded))
     }
 
@@ -128,13 +158,9 @@ for_each_backend! {
         use sqlx::{FromRow as _, Row as _};
         static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let sql = SQL.get_or_init(|| session_page_sql(dialect::json_rows));
-        let mut connection = lane.acquire().await?;
-        let row = sqlx::query(sql)
-            .bind(key)
-            .bind(now)
-            .fetch_optional(&mut *connection)
-            .await?;
-        connection.shelve();
+        let row = on_lane_connection!(lane, |connection| {
+            sqlx::query(sql).bind(key).bind(now).fetch_optional(connection)
+        });
         let Some(row) = row else {
             return Ok(None);
         };
