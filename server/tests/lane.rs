@@ -56,7 +56,8 @@ async fn the_lane_reads_what_the_pool_just_wrote() {
 }
 
 /// Many requests at once share the lane's few connections: it opens no more than its
-/// share, and with the pool's, the process stays within `max_connections`.
+/// share of `max_connections` (the pool keeps to the rest: `pool_connections`, see the
+/// configuration's tests).
 #[tokio::test]
 async fn the_lane_stays_within_its_share_of_the_connections() {
     let settings = PoolSettings {
@@ -160,6 +161,7 @@ async fn a_read_on_a_connection_lost_moments_ago_runs_again() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(data(&lane).await, r#"{"n":1}"#);
     assert_eq!(lane.open_connections(), 1);
+    assert_eq!(lane.reads_run_again(), 1, "the read ran again");
     db.close().await;
 }
 
@@ -185,5 +187,34 @@ async fn a_lane_connection_the_server_dropped_while_idle_is_replaced() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     assert_eq!(data(&lane).await, r#"{"n":1}"#);
+    // The ping found it gone before the statement was sent: no read failed and ran again
+    // (that other guard would serve the request too, and hide a missing ping).
+    assert_eq!(lane.reads_run_again(), 0, "a read failed and ran again");
+    db.close().await;
+}
+
+/// A statement still running when the server stops (its lane closed) ends with its
+/// connection closed, not shelved where nothing would take it again: on SQLite an open
+/// connection keeps the write-ahead log from being checkpointed.
+#[tokio::test]
+async fn a_connection_lent_when_the_lane_closes_is_closed_not_shelved() {
+    let (_dir, db, lane, _) = open(PoolSettings::default()).await;
+    match &lane {
+        Lane::Sqlite(shelf) => {
+            let lent = shelf.acquire().await.expect("a lane connection");
+            lane.close().await;
+            lent.shelve();
+        }
+        Lane::Postgres(shelf) => {
+            let lent = shelf.acquire().await.expect("a lane connection");
+            lane.close().await;
+            lent.shelve();
+        }
+    }
+    assert_eq!(
+        lane.open_connections(),
+        0,
+        "a connection stayed on the shelf"
+    );
     db.close().await;
 }

@@ -18,16 +18,22 @@
 //! - a statement that fails because its shelved connection was lost (a restart of the
 //!   database server within `ping_idle_after`) is run once more on a new connection by
 //!   the callers ([`is_lost_connection`]): the reads are idempotent;
-//! - like the pool's, connections idle for [`IDLE_LIMIT`] or open for [`LIFETIME`] are
-//!   closed when a request finds them, and the rest when the server stops
-//!   ([`Lane::close`]).
+//! - connections idle for [`IDLE_LIMIT`] or open for [`LIFETIME`] are closed when a
+//!   request takes them off the shelf. Unlike the pool, nothing reaps them in the
+//!   background, and the shelf is last in, first out: after a peak, the ones under the
+//!   top may stay open until the next peak or until the server stops ([`Lane::close`]),
+//!   never more than the lane's share;
+//! - a connection whose statement ends after [`Lane::close`] is closed, not shelved.
 //!
 //! The lane's connections count within `LIXIAO_DB_MAX_CONNECTIONS`
 //! ([`PoolSettings::lane_connections`]).
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -92,6 +98,16 @@ impl Lane {
             Lane::Postgres(shelf) => shelf.open_connections(),
         }
     }
+
+    /// Reads run once more on a new connection because their shelved one was gone
+    /// ([`Lent::lost`]) since the lane was made: what tells the two guards against a
+    /// dropped connection apart (the ping before use leaves this unchanged).
+    pub fn reads_run_again(&self) -> usize {
+        match self {
+            Lane::Sqlite(shelf) => shelf.run_again.load(Ordering::Relaxed),
+            Lane::Postgres(shelf) => shelf.run_again.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The connections of one lane: at most `size` at a time, the idle ones shelved.
@@ -102,6 +118,7 @@ pub struct Shelf<C: Connection + 'static> {
     size: usize,
     acquire_timeout: Duration,
     ping_idle_after: Duration,
+    run_again: AtomicUsize,
 }
 
 struct Shelved<C> {
@@ -129,6 +146,7 @@ impl<C: Connection + 'static> Shelf<C> {
             size,
             acquire_timeout: settings.acquire_timeout,
             ping_idle_after: settings.ping_idle_after,
+            run_again: AtomicUsize::new(0),
         })
     }
 
@@ -159,6 +177,12 @@ impl<C: Connection + 'static> Shelf<C> {
     }
 
     fn shelve(&self, connection: C, opened: Instant) {
+        // After `close`, nothing takes it off the shelf again: it would stay open (and
+        // on SQLite keep the WAL from being checkpointed).
+        if self.permits.is_closed() {
+            close_later(connection);
+            return;
+        }
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -201,9 +225,7 @@ impl<C: Connection + 'static> Shelf<C> {
         }) = shelved.then(|| self.take_idle()).flatten()
         {
             if since.elapsed() > IDLE_LIMIT || opened.elapsed() > LIFETIME {
-                tokio::spawn(async move {
-                    let _ = tokio::time::timeout(PING_WITHIN, connection.close()).await;
-                });
+                close_later(connection);
                 continue;
             }
             if since.elapsed() <= self.ping_idle_after {
@@ -223,6 +245,16 @@ impl<C: Connection + 'static> Shelf<C> {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
         Ok(lent(connection, Instant::now(), false))
+    }
+}
+
+/// Closes `connection` in the background, within [`PING_WITHIN`] (closing says goodbye
+/// to the server, which may not answer).
+fn close_later<C: Connection + 'static>(connection: C) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            let _ = tokio::time::timeout(PING_WITHIN, connection.close()).await;
+        });
     }
 }
 
@@ -251,6 +283,7 @@ impl<C: Connection + 'static> Lent<C> {
     pub fn lost(mut self, error: &sqlx::Error) -> bool {
         if self.reused && is_lost_connection(error) {
             drop(self.connection.take());
+            self.shelf.run_again.fetch_add(1, Ordering::Relaxed);
             true
         } else {
             false
