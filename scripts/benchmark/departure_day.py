@@ -32,17 +32,36 @@ _next_student = itertools.count(int(os.environ.get("BENCH_FIRST_STUDENT", "0")))
 DAY_STUDENTS = int(os.environ.get("BENCH_DAY_STUDENTS", "0"))
 _finished = 0
 # Every "come back in N seconds" the server gave (N), and how often each student heard
-# one: written to BENCH_RETRY_REPORT when the day ends, for run.py's summary.
+# one: in the day's report, for run.py's summary.
 _told = []
 _told_per_student = {}
 
 
 @events.quitting.add_listener
-def _report_retries(environment, **_kwargs):
-    report = os.environ.get("BENCH_RETRY_REPORT")
-    if report:
-        with open(report, "w") as file:
-            json.dump({"told": _told, "per_student": list(_told_per_student.values())}, file)
+def _report_day(environment, **_kwargs):
+    """Writes BENCH_DAY_REPORT when the day ends: each request kind's final statistics
+    and the retries. Not Locust's --csv: its file is rewritten once a second and closed
+    without a last write, so the last second's requests were missing from it (a submit
+    among them made the exactly-once check fail on a correct server)."""
+    report = os.environ.get("BENCH_DAY_REPORT")
+    if not report:
+        return
+
+    def figures(entry):
+        return {
+            "requests": entry.num_requests,
+            "errors": entry.num_failures,
+            "rate": entry.total_rps,
+            "p50": entry.get_response_time_percentile(0.5) or 0,
+            "p90": entry.get_response_time_percentile(0.9) or 0,
+            "p99": entry.get_response_time_percentile(0.99) or 0,
+        }
+
+    stats = environment.stats
+    rows = [{"name": entry.name, **figures(entry)} for entry in stats.entries.values() if entry.num_requests]
+    rows.append({"name": "departure day, all requests", **figures(stats.total)})
+    with open(report, "w") as file:
+        json.dump({"stats": rows, "told": _told, "per_student": list(_told_per_student.values())}, file)
 
 
 def number(index):
