@@ -193,8 +193,8 @@ async fn a_lane_connection_the_server_dropped_while_idle_is_replaced() {
     db.close().await;
 }
 
-/// A statement still running when the server stops (its lane closed) ends with its
-/// connection closed, not shelved where nothing would take it again: on SQLite an open
+/// A statement still running when the lane closes (past the wait for it) ends with its
+/// connection off the shelf, where nothing would take it again: on SQLite an open
 /// connection keeps the write-ahead log from being checkpointed.
 #[tokio::test]
 async fn a_connection_lent_when_the_lane_closes_is_closed_not_shelved() {
@@ -216,5 +216,35 @@ async fn a_connection_lent_when_the_lane_closes_is_closed_not_shelved() {
         0,
         "a connection stayed on the shelf"
     );
+    db.close().await;
+}
+
+/// A request given up half-way just before the server stops: its connection is still
+/// being pinged when the lane closes. Closing waits for that ping and closes the
+/// connection itself, rather than leave it to a background task the exiting process may
+/// never run.
+#[tokio::test]
+async fn closing_waits_for_a_connection_given_up_half_way() {
+    let settings = PoolSettings {
+        max_connections: 2,
+        ..PoolSettings::default()
+    };
+    let (_dir, db, lane, _) = open(settings).await;
+    let mut given_up = false;
+    for _ in 0..400 {
+        assert_eq!(data(&lane).await, r#"{"n":1}"#);
+        let mut load = std::pin::pin!(sessions::load(&lane, KEY, app::clock::unix_now()));
+        given_up = tokio::select! {
+            biased;
+            _ = &mut load => false,
+            _ = std::future::ready(()) => true,
+        };
+        if given_up {
+            break;
+        }
+    }
+    assert!(given_up, "a load given up half-way");
+    lane.close().await;
+    assert_eq!(lane.open_connections(), 0, "a connection outlived the lane");
     db.close().await;
 }

@@ -23,7 +23,9 @@
 //!   background, and the shelf is last in, first out: after a peak, the ones under the
 //!   top may stay open until the next peak or until the server stops ([`Lane::close`]),
 //!   never more than the lane's share;
-//! - a connection whose statement ends after [`Lane::close`] is closed, not shelved.
+//! - [`Lane::close`] waits (at most [`PING_WITHIN`] and a little) for connections still
+//!   lent, such as one being pinged after a request given up half-way, and closes them
+//!   itself; a statement that ends later still has its connection closed, not shelved.
 //!
 //! The lane's connections count within `LIXIAO_DB_MAX_CONNECTIONS`
 //! ([`PoolSettings::lane_connections`]).
@@ -161,7 +163,17 @@ impl<C: Connection + 'static> Shelf<C> {
     }
 
     async fn close(&self) {
+        // A request given up half-way keeps its connection while the ping decides (at
+        // most `PING_WITHIN`): wait for it, so that it is closed here rather than in the
+        // background, perhaps after the process has gone (then SQLite's WAL is left).
+        let size = u32::try_from(self.size).unwrap_or(u32::MAX);
+        let all = tokio::time::timeout(
+            PING_WITHIN + Duration::from_millis(100),
+            self.permits.acquire_many(size),
+        )
+        .await;
         self.permits.close();
+        drop(all);
         while let Some(Shelved { connection, .. }) = self.take_idle() {
             if let Err(error) = connection.close().await {
                 tracing::warn!(%error, "a lane connection did not close cleanly");
@@ -177,20 +189,20 @@ impl<C: Connection + 'static> Shelf<C> {
     }
 
     fn shelve(&self, connection: C, opened: Instant) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         // After `close`, nothing takes it off the shelf again: it would stay open (and
-        // on SQLite keep the WAL from being checkpointed).
+        // on SQLite keep the WAL from being checkpointed). Checked under the lock that
+        // `close` drains with, after closing the permits: one or the other has it.
         if self.permits.is_closed() {
+            drop(idle);
             close_later(connection);
             return;
         }
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Shelved {
-                connection,
-                since: Instant::now(),
-                opened,
-            });
+        idle.push(Shelved {
+            connection,
+            since: Instant::now(),
+            opened,
+        });
     }
 
     /// A connection for one statement; waits while all `size` are in use, at most
