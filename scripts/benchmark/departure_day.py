@@ -58,10 +58,12 @@ def _report_day(environment, **_kwargs):
         }
 
     stats = environment.stats
-    rows = [{"name": entry.name, **figures(entry)} for entry in stats.entries.values() if entry.num_requests]
-    rows.append({"name": "departure day, all requests", **figures(stats.total)})
+    rows = {entry.name: figures(entry) for entry in stats.entries.values() if entry.num_requests}
     with open(report, "w") as file:
-        json.dump({"stats": rows, "told": _told, "per_student": list(_told_per_student.values())}, file)
+        json.dump(
+            {"stats": rows, "total": figures(stats.total), "told": _told, "per_student": list(_told_per_student.values())},
+            file,
+        )
 
 
 def number(index):

@@ -236,11 +236,12 @@ impl<C: Connection + 'static> Shelf<C> {
             opened,
         }) = shelved.then(|| self.take_idle()).flatten()
         {
-            if since.elapsed() > IDLE_LIMIT || opened.elapsed() > LIFETIME {
+            let idle_for = since.elapsed();
+            if idle_for > IDLE_LIMIT || opened.elapsed() > LIFETIME {
                 close_later(connection);
                 continue;
             }
-            if since.elapsed() <= self.ping_idle_after {
+            if idle_for <= self.ping_idle_after {
                 return Ok(lent(connection, opened, true));
             }
             // Idle long enough for the server to have dropped it: a failed or slow ping
